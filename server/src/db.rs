@@ -1,0 +1,175 @@
+//! The database: one pool, SQLite or PostgreSQL, chosen by the URL.
+//!
+//! Both engines run the same queries through sqlx's `Any` driver. Queries use
+//! `$1`-style placeholders, which SQLite also understands; the few places
+//! where the engines differ (row locks, how a write transaction starts) ask
+//! [`Db::engine`]. The migrations live in `migrations/sqlite` and
+//! `migrations/postgres`: the same tables, numbered alike, each in its
+//! engine's dialect.
+
+use anyhow::Context;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use std::time::Duration;
+
+/// A transaction on either engine.
+pub type Tx = Transaction<'static, Any>;
+
+/// Which database engine is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// A SQLite file (the zero set-up default).
+    Sqlite,
+    /// PostgreSQL (production, several nodes).
+    Postgres,
+}
+
+/// The shared connection pool and what it talks to.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    engine: Engine,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The URL used when none is given: `herald.db` in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://herald.db";
+
+impl Db {
+    /// Connects to `url`: `postgres://…` / `postgresql://…`, `sqlite://path`,
+    /// or a bare file path (SQLite). A SQLite file is created if missing and
+    /// put in WAL mode.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        install_default_drivers();
+        let (engine, url) = normalise_url(url);
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let pool = match engine {
+            Engine::Postgres => options.max_connections(32).connect(&url).await,
+            Engine::Sqlite => {
+                options
+                    // SQLite has one writer at a time; a few connections let
+                    // readers proceed while a writer holds the lock (WAL).
+                    .max_connections(8)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute("pragma journal_mode = wal").await?;
+                            conn.execute("pragma synchronous = normal").await?;
+                            conn.execute("pragma busy_timeout = 15000").await?;
+                            conn.execute("pragma foreign_keys = on").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await
+            }
+        }
+        .with_context(|| format!("cannot open the {engine:?} database"))?;
+        Ok(Self { pool, engine })
+    }
+
+    /// Applies every migration not yet applied.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.engine {
+            Engine::Sqlite => &SQLITE_MIGRATIONS,
+            Engine::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .context("applying migrations failed")
+    }
+
+    /// The pool, for reads and single statements.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Which engine this is.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Starts a transaction that will write.
+    ///
+    /// On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a
+    /// deferred transaction that reads first and writes later can fail with
+    /// `SQLITE_BUSY` when another writer got in between, and the busy timeout
+    /// does not retry that case. Taking the lock up front makes writers queue.
+    pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        match self.engine {
+            Engine::Sqlite => self.pool.begin_with("begin immediate").await,
+            Engine::Postgres => self.pool.begin().await,
+        }
+    }
+
+    /// ` for update` on PostgreSQL, nothing on SQLite (whose write
+    /// transactions are already exclusive).
+    pub fn for_update(&self) -> &'static str {
+        match self.engine {
+            Engine::Sqlite => "",
+            Engine::Postgres => " for update",
+        }
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Decides the engine from a URL and turns a bare path into a SQLite URL.
+fn normalise_url(url: &str) -> (Engine, String) {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return (Engine::Postgres, url.to_string());
+    }
+    let url = if url.starts_with("sqlite:") {
+        url.to_string()
+    } else {
+        format!("sqlite://{url}")
+    };
+    // `mode=rwc` creates the file when it is missing.
+    let url = if url.contains("mode=") || url.contains(":memory:") {
+        url
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    };
+    (Engine::Sqlite, url)
+}
+
+/// Turns a database error into a log-safe description.
+///
+/// A PostgreSQL error's *detail* can quote the failing row, which may hold a
+/// raw endpoint or an auth secret; only the code and message are kept.
+pub fn describe_error(error: sqlx::Error) -> anyhow::Error {
+    match &error {
+        sqlx::Error::Database(db) => anyhow::anyhow!(
+            "database error {}: {}",
+            db.code().unwrap_or_default(),
+            db.message()
+        ),
+        other => anyhow::anyhow!("database error: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_pick_the_engine() {
+        assert_eq!(
+            normalise_url("herald.db"),
+            (Engine::Sqlite, "sqlite://herald.db?mode=rwc".into())
+        );
+        assert_eq!(
+            normalise_url("sqlite:///tmp/x.db"),
+            (Engine::Sqlite, "sqlite:///tmp/x.db?mode=rwc".into())
+        );
+        assert_eq!(normalise_url("postgres://u@h/d").0, Engine::Postgres);
+        assert_eq!(normalise_url("postgresql://u@h/d").0, Engine::Postgres);
+    }
+}

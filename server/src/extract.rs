@@ -1,0 +1,141 @@
+//! Request extractors shared by the API modules: a JSON body that keeps its
+//! raw bytes (for idempotency fingerprints) and answers in Herald's error
+//! shape, the `Idempotency-Key` header, the client's identity for the
+//! consent log, and the backend's bearer token.
+
+use crate::error::ApiError;
+use crate::secret::Secret;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::header::{AUTHORIZATION, USER_AGENT};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use std::net::SocketAddr;
+
+/// Most a request body may weigh.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// A JSON body parsed into `T`, with its raw bytes kept.
+pub struct JsonBody<T> {
+    /// The parsed value.
+    pub value: T,
+    /// The bytes as received.
+    pub raw: Bytes,
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::TooLarge(format!("the request body is over {MAX_BODY_BYTES} bytes"))
+            } else {
+                ApiError::MalformedJson(format!("cannot read the request body: {rejection}"))
+            }
+        })?;
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::MalformedJson(
+                "the request body is empty; send a JSON object".into(),
+            ));
+        }
+        let deserializer = &mut serde_json::Deserializer::from_slice(&raw);
+        let value = serde_path_to_error::deserialize(deserializer).map_err(|error| {
+            let path = error.path().to_string();
+            let inner = error.into_inner();
+            if inner.is_data() && path != "." {
+                ApiError::invalid(path, strip_position(&inner.to_string()))
+            } else if inner.is_data() {
+                ApiError::MalformedJson(format!("the body {}", strip_position(&inner.to_string())))
+            } else {
+                ApiError::MalformedJson(format!("the body is not valid JSON: {inner}"))
+            }
+        })?;
+        Ok(Self { value, raw })
+    }
+}
+
+/// serde_json appends " at line L column C"; for a data error the field name says more.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// The optional `Idempotency-Key` header: 1..=255 visible ASCII characters.
+pub struct IdempotencyKey(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get("idempotency-key") else {
+            return Ok(Self(None));
+        };
+        let bad = || {
+            ApiError::invalid(
+                "Idempotency-Key",
+                "must be 1 to 255 visible ASCII characters (a UUID is ideal)",
+            )
+        };
+        let key = value.to_str().map_err(|_| bad())?.trim();
+        if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(bad());
+        }
+        Ok(Self(Some(key.to_string())))
+    }
+}
+
+/// Who sent the request, as the consent log records it (hashed later).
+#[derive(Clone, Default)]
+pub struct ClientInfo {
+    /// The peer's IP address.
+    pub ip: Option<String>,
+    /// The `User-Agent` header.
+    pub user_agent: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string());
+        let user_agent = parts
+            .headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        Ok(Self { ip, user_agent })
+    }
+}
+
+/// `Authorization: Bearer <api token>`; 401 when absent or malformed.
+pub struct BearerToken(pub Secret<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let value = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(ApiError::Unauthorized(
+                "send the project's API token as Authorization: Bearer <token>",
+            ))?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError::Unauthorized(
+                "the Authorization header must be Bearer <token>",
+            ))?;
+        Ok(Self(Secret::new(token.to_string())))
+    }
+}
