@@ -35,9 +35,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 ApiError::MalformedJson(format!("cannot read the request body: {rejection}"))
             }
         })?;
-        if raw.iter().all(u8::is_ascii_whitespace) {
+        if raw.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(ApiError::MalformedJson(
-                "the request body is empty; send a JSON object".into(),
+                "the request body must be a JSON object".into(),
             ));
         }
         let deserializer = &mut serde_json::Deserializer::from_slice(&raw);
@@ -56,12 +56,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     }
 }
 
-/// serde_json appends " at line L column C"; for a data error the field name says more.
+/// Rewrites a serde message for the client: drops serde_json's " at line L
+/// column C" (the field name says more) and never echoes the offending value,
+/// which could be an endpoint or a secret sent in the wrong field.
 fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message.to_string(),
+    let message = match message.rfind(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    };
+    if (message.starts_with("invalid type") || message.starts_with("invalid value"))
+        && let Some((_, expected)) = message.split_once(", expected ")
+    {
+        return format!("has the wrong type; expected {expected}");
     }
+    message.to_string()
 }
 
 /// The optional `Idempotency-Key` header: 1..=255 visible ASCII characters.

@@ -1,0 +1,13 @@
+//! HTTP-level tests of the server core, each run on SQLite and PostgreSQL.
+
+mod helpers;
+
+mod backend;
+mod cli;
+mod consent;
+mod cors;
+mod idempotency;
+mod identity;
+mod logs;
+mod subscriptions;
+mod validation;
