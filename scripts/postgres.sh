@@ -7,7 +7,6 @@
 # on HERALD_PG_PORT (default 55432), with fsync off (test data only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PORT="${HERALD_PG_PORT:-55432}"
 STATE=.herald/pg-dir
 PGBIN=""
 for d in /usr/lib/postgresql/*/bin; do [ -x "$d/initdb" ] && PGBIN="$d"; done
@@ -21,9 +20,13 @@ start() {
   fi
   if [ -f "$STATE" ] && [ -d "$(cat "$STATE")/data" ] &&
      runuser -u postgres -- "$PGBIN/pg_ctl" -D "$(cat "$STATE")/data" status >/dev/null 2>&1; then
-    echo "postgres://postgres@127.0.0.1:$PORT/postgres"
+    echo "postgres://postgres@127.0.0.1:$(cat "$(cat "$STATE")/port")/postgres"
     return
   fi
+  # The first free port from HERALD_PG_PORT (default 55432) up: another
+  # cluster (an earlier run, another checkout) may hold the usual one.
+  local PORT="${HERALD_PG_PORT:-55432}"
+  while (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do PORT=$((PORT + 1)); done
   local dir
   dir=$(mktemp -d /tmp/herald-pg.XXXXXX)
   chown postgres:postgres "$dir"
@@ -32,6 +35,7 @@ start() {
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/pg.log" -w \
     -o "-p $PORT -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
     start >&2 || { cat "$dir/pg.log" >&2; exit 1; }
+  echo "$PORT" > "$dir/port"
   echo "$dir" > "$STATE"
   echo "postgres://postgres@127.0.0.1:$PORT/postgres"
 }

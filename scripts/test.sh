@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: formatting, clippy, and every test on SQLite and
+# PostgreSQL. Without a postgres DATABASE_URL it starts a throw-away local
+# PostgreSQL cluster and stops it afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --all-targets -- -D warnings
+
+started_pg=""
+cleanup() { [ -n "$started_pg" ] && scripts/postgres.sh stop || true; }
+trap cleanup EXIT
+if [[ "${DATABASE_URL:-}" == postgres* ]]; then
+  export HERALD_TEST_POSTGRES_URL="$DATABASE_URL"
+else
+  export HERALD_TEST_POSTGRES_URL="$(scripts/postgres.sh start)"
+  started_pg=1
+fi
+# The tests pick their own databases; a SQLite DATABASE_URL must not leak into them.
+unset DATABASE_URL
+
+echo "== cargo test (SQLite and PostgreSQL at ${HERALD_TEST_POSTGRES_URL})"
+cargo test --workspace
