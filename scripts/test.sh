@@ -17,8 +17,9 @@ trap cleanup EXIT
 if [[ "${DATABASE_URL:-}" == postgres* ]]; then
   export HERALD_TEST_POSTGRES_URL="$DATABASE_URL"
 else
+  # Leave a cluster that was already running (scripts/postgres.sh start) as it was.
+  [ -f .herald/pg-dir ] || started_pg=1
   export HERALD_TEST_POSTGRES_URL="$(scripts/postgres.sh start)"
-  started_pg=1
 fi
 # The tests pick their own databases; a SQLite DATABASE_URL must not leak into them.
 unset DATABASE_URL

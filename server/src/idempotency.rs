@@ -60,44 +60,40 @@ pub async fn begin(
     let mut tx = db.begin_write().await?;
     if let Some(key) = &key {
         let now = now_ms();
-        sqlx::query(
-            "delete from idempotency_keys where project_id = $1 and key = $2 and created_at < $3",
-        )
-        .bind(project_id)
-        .bind(key)
-        .bind(now - RETENTION_MS)
-        .execute(&mut *tx)
-        .await?;
-        let claimed = sqlx::query(
-            "insert into idempotency_keys (project_id, key, request_hash, status_code, response_body, created_at)
-             values ($1, $2, $3, 0, '', $4)
-             on conflict (project_id, key) do nothing",
-        )
-        .bind(project_id)
-        .bind(key)
-        .bind(fingerprint)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if claimed.rows_affected() == 0 {
+        // Usually one statement: the claim. A conflict means the key was
+        // seen before; an answer older than the retention period is
+        // forgotten and the key claimed afresh.
+        let mut claimed = claim(&mut tx, project_id, key, fingerprint, now).await?;
+        if !claimed {
             let row = sqlx::query(
-                "select request_hash, status_code, response_body from idempotency_keys
+                "select request_hash, status_code, response_body, created_at from idempotency_keys
                  where project_id = $1 and key = $2",
             )
             .bind(project_id)
             .bind(key)
             .fetch_one(&mut *tx)
             .await?;
-            tx.rollback().await?;
-            let stored_hash: String = row.try_get("request_hash")?;
-            if stored_hash != fingerprint {
-                return Err(ApiError::IdempotencyKeyReused(
-                    "this Idempotency-Key was already used for a different request; use a new key for a new request".into(),
-                ));
+            let created_at: i64 = row.try_get("created_at")?;
+            if created_at < now - RETENTION_MS {
+                sqlx::query("delete from idempotency_keys where project_id = $1 and key = $2")
+                    .bind(project_id)
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
+                claimed = claim(&mut tx, project_id, key, fingerprint, now).await?;
             }
-            let status: i64 = row.try_get("status_code")?;
-            let body: String = row.try_get("response_body")?;
-            return Ok(Begun::Replay(replay(status, body)));
+            if !claimed {
+                tx.rollback().await?;
+                let stored_hash: String = row.try_get("request_hash")?;
+                if stored_hash != fingerprint {
+                    return Err(ApiError::IdempotencyKeyReused(
+                        "this Idempotency-Key was already used for a different request; use a new key for a new request".into(),
+                    ));
+                }
+                let status: i64 = row.try_get("status_code")?;
+                let body: String = row.try_get("response_body")?;
+                return Ok(Begun::Replay(replay(status, body)));
+            }
         }
     }
     Ok(Begun::Fresh(Mutation {
@@ -105,6 +101,28 @@ pub async fn begin(
         project_id: project_id.to_string(),
         key,
     }))
+}
+
+/// Inserts the key's row; `false` when it already exists.
+async fn claim(
+    tx: &mut Tx,
+    project_id: &str,
+    key: &str,
+    fingerprint: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "insert into idempotency_keys (project_id, key, request_hash, status_code, response_body, created_at)
+         values ($1, $2, $3, 0, '', $4)
+         on conflict (project_id, key) do nothing",
+    )
+    .bind(project_id)
+    .bind(key)
+    .bind(fingerprint)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 fn replay(status: i64, body: String) -> Response {
@@ -165,7 +183,7 @@ impl Mutation {
 pub async fn purge_expired(db: &Db) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("delete from idempotency_keys where created_at < $1")
         .bind(now_ms() - RETENTION_MS)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(done.rows_affected())
 }

@@ -13,7 +13,7 @@ pub async fn purge_opted_out(db: &Db, retention_days: u32) -> Result<u64, sqlx::
     let done =
         sqlx::query("delete from subscriptions where status = 'opted_out' and opted_out_at < $1")
             .bind(cutoff)
-            .execute(db.pool())
+            .execute(db.writer())
             .await?;
     Ok(done.rows_affected())
 }

@@ -12,6 +12,9 @@ use crate::vapid;
 use anyhow::Context;
 use serde::Serialize;
 use sqlx::Row;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 /// A project as the request handlers need it.
 #[derive(Debug, Clone)]
@@ -116,7 +119,7 @@ pub async fn rotate_vapid(db: &Db, project_id: &str) -> anyhow::Result<String> {
     .bind(keys.private_key.expose())
     .bind(&keys.public_key)
     .bind(project_id)
-    .execute(db.pool())
+    .execute(db.writer())
     .await
     .map_err(crate::db::describe_error)?;
     anyhow::ensure!(done.rows_affected() == 1, "no project with id {project_id}");
@@ -158,5 +161,36 @@ pub async fn authenticate(
         None => Err(ApiError::Unauthorized(
             "the API token is not valid for this project",
         )),
+    }
+}
+
+/// How long a loaded project is trusted before it is read again. Projects
+/// change rarely (`herald vapid rotate` runs in another process); a few
+/// seconds of staleness saves a query on every request.
+const CACHE_TTL: Duration = Duration::from_secs(10);
+
+/// Projects recently loaded, shared by the request handlers.
+#[derive(Clone, Default)]
+pub struct Cache {
+    entries: Arc<RwLock<HashMap<String, CacheEntry>>>,
+}
+
+/// When a project was loaded, and what.
+type CacheEntry = (Instant, Arc<Project>);
+
+impl Cache {
+    /// Like [`load`], answering from memory when the entry is fresh.
+    pub async fn load(&self, db: &Db, id: &str) -> Result<Arc<Project>, ApiError> {
+        if let Ok(entries) = self.entries.read()
+            && let Some((at, project)) = entries.get(id)
+            && at.elapsed() < CACHE_TTL
+        {
+            return Ok(project.clone());
+        }
+        let project = Arc::new(load(db, id).await?);
+        if let Ok(mut entries) = self.entries.write() {
+            entries.insert(id.to_string(), (Instant::now(), project.clone()));
+        }
+        Ok(project)
     }
 }

@@ -51,6 +51,8 @@ impl Default for Config {
 pub struct AppState {
     /// The database.
     pub db: Db,
+    /// Recently loaded projects.
+    pub projects: crate::projects::Cache,
 }
 
 /// A bound, ready-to-run server.
@@ -66,7 +68,14 @@ impl Application {
     pub async fn build(config: Config, db: Db) -> anyhow::Result<Self> {
         db.migrate().await?;
         let cors = cors(&config.allow_origins)?;
-        let router = router(AppState { db: db.clone() }, &config).layer(cors);
+        let router = router(
+            AppState {
+                db: db.clone(),
+                projects: Default::default(),
+            },
+            &config,
+        )
+        .layer(cors);
         let listener = TcpListener::bind(&config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;

@@ -18,6 +18,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
+use std::sync::Arc;
 
 /// `GET` and `DELETE /api/v1/projects/{project}/users/{uid}/subscriptions`.
 pub fn router() -> Router<AppState> {
@@ -40,9 +41,13 @@ pub struct UserSubscription {
     pub updated_at: String,
 }
 
-async fn authorised(db: &Db, project_id: &str, token: &BearerToken) -> Result<Project, ApiError> {
-    projects::authenticate(db, project_id, &token.0).await?;
-    projects::load(db, project_id).await
+async fn authorised(
+    state: &AppState,
+    project_id: &str,
+    token: &BearerToken,
+) -> Result<Arc<Project>, ApiError> {
+    projects::authenticate(&state.db, project_id, &token.0).await?;
+    state.projects.load(&state.db, project_id).await
 }
 
 /// Lists the subscriptions bound to `uid`.
@@ -73,7 +78,7 @@ async fn list_user_subscriptions(
     Path((project_id, uid)): Path<(String, String)>,
     token: BearerToken,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let project = authorised(&state.db, &project_id, &token).await?;
+    let project = authorised(&state, &project_id, &token).await?;
     let uid = Uid::parse("uid", &uid)?;
     let subscriptions = list(&state.db, &project.id, &uid).await?;
     Ok(Json(
@@ -89,7 +94,7 @@ async fn log_out_everywhere(
     client: ClientInfo,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let project = authorised(&state.db, &project_id, &token).await?;
+    let project = authorised(&state, &project_id, &token).await?;
     let uid = Uid::parse("uid", &uid)?;
     let fingerprint = idempotency::fingerprint("DELETE", uri.path(), b"");
     let mut m = match idempotency::begin(&state.db, &project.id, key.0, &fingerprint).await? {

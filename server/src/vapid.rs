@@ -3,7 +3,6 @@
 //! `applicationServerKey`; the private half signs the delivery JWTs.
 
 use crate::error::ApiError;
-use crate::projects;
 use crate::secret::Secret;
 use crate::startup::AppState;
 use axum::extract::{Path, State};
@@ -51,7 +50,7 @@ async fn get_vapid_public_key(
     State(state): State<AppState>,
     Path(project): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let project = projects::load(&state.db, &project).await?;
+    let project = state.projects.load(&state.db, &project).await?;
     Ok(Json(json!({ "key": project.vapid_public_key })))
 }
 

@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::extract::{ClientInfo, IdempotencyKey, JsonBody};
 use crate::idempotency::{self, Begun, Mutation};
 use crate::identity::Uid;
-use crate::projects::{self, Project};
+use crate::projects::Project;
 use crate::startup::AppState;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
@@ -18,6 +18,7 @@ use axum::response::Response;
 use axum::routing::{post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
+use std::sync::Arc;
 
 /// The subscription routes under `/api/v1/projects/{project}/subscriptions`.
 pub fn router() -> Router<AppState> {
@@ -118,8 +119,8 @@ async fn begin(
     method: &str,
     uri: &Uri,
     raw: &[u8],
-) -> Result<Result<(Project, Mutation), Response>, ApiError> {
-    let project = projects::load(&state.db, project_id).await?;
+) -> Result<Result<(Arc<Project>, Mutation), Response>, ApiError> {
+    let project = state.projects.load(&state.db, project_id).await?;
     let fingerprint = idempotency::fingerprint(method, uri.path(), raw);
     Ok(
         match idempotency::begin(&state.db, &project.id, key.0, &fingerprint).await? {
@@ -186,7 +187,7 @@ async fn get_status(
     body: JsonBody<Owned>,
 ) -> Result<Json<store::State>, ApiError> {
     let (endpoint, auth) = body.value.parse()?;
-    let project = projects::load(&state.db, &project_id).await?;
+    let project = state.projects.load(&state.db, &project_id).await?;
     let mut conn = state.db.pool().acquire().await?;
     let sub = store::find(&mut conn, &project.id, endpoint.hash(), "")
         .await?

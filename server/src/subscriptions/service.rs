@@ -148,33 +148,30 @@ pub async fn upsert(ctx: &mut Ctx<'_>, req: Subscribe) -> Result<(bool, State), 
         identity::verify_signature(&ctx.origin.project.secret, uid, signature.as_deref())?;
     }
     let project_id = ctx.origin.project.id.clone();
-    let mut existing = store::find(ctx.tx, &project_id, req.endpoint.hash(), ctx.lock).await?;
-    if existing.is_none() {
-        let empty = Names::default();
-        let auth = req.auth.encoded();
-        let row = NewRow {
-            endpoint: &req.endpoint,
-            p256dh: req.p256dh.as_str(),
-            auth: auth.expose(),
-            uid: req.uid.as_ref().map(|(uid, _)| uid.as_str()),
-            tags: req.tags.as_ref().unwrap_or(&empty),
-            topics: req.topics.as_ref().unwrap_or(&empty),
-            frequency: req.frequency.unwrap_or_default(),
-            disclosure_version: req.disclosure_version.as_deref(),
-        };
-        if let Some(sub) = store::insert(ctx.tx, &project_id, row).await? {
-            ctx.record(&sub, Kind::OptIn, opt_in_scope(&sub), None)
+    // Insert first: a new subscription is the common case, and the insert
+    // tells us (by doing nothing) when the endpoint is already stored.
+    let empty = Names::default();
+    let auth = req.auth.encoded();
+    let row = NewRow {
+        endpoint: &req.endpoint,
+        p256dh: req.p256dh.as_str(),
+        auth: auth.expose(),
+        uid: req.uid.as_ref().map(|(uid, _)| uid.as_str()),
+        tags: req.tags.as_ref().unwrap_or(&empty),
+        topics: req.topics.as_ref().unwrap_or(&empty),
+        frequency: req.frequency.unwrap_or_default(),
+        disclosure_version: req.disclosure_version.as_deref(),
+    };
+    if let Some(sub) = store::insert(ctx.tx, &project_id, row).await? {
+        ctx.record(&sub, Kind::OptIn, opt_in_scope(&sub), None)
+            .await?;
+        if let Some(uid) = &sub.uid {
+            ctx.record(&sub, Kind::UidAssign, json!({}), Some(uid))
                 .await?;
-            if let Some(uid) = &sub.uid {
-                ctx.record(&sub, Kind::UidAssign, json!({}), Some(uid))
-                    .await?;
-            }
-            return Ok((true, sub.state()));
         }
-        // Another request inserted this endpoint between our read and write
-        // (PostgreSQL); it is committed now, so treat it as existing.
-        existing = store::find(ctx.tx, &project_id, req.endpoint.hash(), ctx.lock).await?;
+        return Ok((true, sub.state()));
     }
+    let existing = store::find(ctx.tx, &project_id, req.endpoint.hash(), ctx.lock).await?;
     let mut sub = existing.ok_or_else(|| anyhow::anyhow!("subscription vanished during upsert"))?;
     if !req.auth.matches_stored(sub.auth.expose()) {
         return Err(ApiError::Forbidden(
