@@ -38,7 +38,14 @@ enum Command {
         /// Days to keep opted-out subscriptions before purging them.
         #[arg(long, default_value_t = 90)]
         retention_days: u32,
+        #[command(flatten)]
+        delivery: DeliveryArgs,
+        /// Serve the API only; leave delivery to other processes.
+        #[arg(long)]
+        no_workers: bool,
     },
+    /// Sends a notification and shows its progress until it is done.
+    Send(SendArgs),
     /// Applies database migrations.
     Migrate,
     /// Manages projects.
@@ -56,6 +63,98 @@ enum Command {
         #[command(subcommand)]
         command: VapidCommand,
     },
+}
+
+/// Delivery engine settings (`herald serve`, `herald send`).
+#[derive(clap::Args, Debug, Clone)]
+struct DeliveryArgs {
+    /// VAPID contact sent to push services: a mailto: or https: URL.
+    #[arg(
+        long,
+        env = "HERALD_VAPID_SUBJECT",
+        default_value = "mailto:admin@localhost"
+    )]
+    vapid_subject: String,
+    /// Pushes in flight at once, in total.
+    #[arg(long, default_value_t = 512)]
+    concurrency: usize,
+    /// Pushes in flight at once per push-service origin.
+    #[arg(long, default_value_t = 128)]
+    per_origin_concurrency: usize,
+    /// Attempts before a delivery counts as failed.
+    #[arg(long, default_value_t = 8)]
+    max_attempts: u32,
+    /// Seconds a claimed delivery stays reserved for its worker.
+    #[arg(long, default_value_t = 120)]
+    lease_seconds: u64,
+    /// Seconds before one push request gives up.
+    #[arg(long, default_value_t = 30)]
+    request_timeout_seconds: u64,
+    /// First retry delay in milliseconds after a 5xx or network error.
+    #[arg(long, default_value_t = 1000)]
+    retry_base_ms: u64,
+}
+
+impl DeliveryArgs {
+    fn config(&self) -> anyhow::Result<crate::delivery::Config> {
+        anyhow::ensure!(
+            self.vapid_subject.starts_with("mailto:") || self.vapid_subject.starts_with("https:"),
+            "--vapid-subject must be a mailto: or https: URL"
+        );
+        Ok(crate::delivery::Config {
+            subject: self.vapid_subject.clone(),
+            concurrency: self.concurrency.max(1),
+            per_origin: self.per_origin_concurrency.max(1),
+            max_attempts: self.max_attempts.max(1),
+            lease: std::time::Duration::from_secs(self.lease_seconds.max(1)),
+            request_timeout: std::time::Duration::from_secs(self.request_timeout_seconds.max(1)),
+            retry_base: std::time::Duration::from_millis(self.retry_base_ms.max(1)),
+            ..Default::default()
+        })
+    }
+}
+
+/// `herald send`: the same options as the API.
+#[derive(clap::Args, Debug)]
+struct SendArgs {
+    /// Project id.
+    #[arg(long)]
+    project: String,
+    /// Title.
+    #[arg(long)]
+    title: Option<String>,
+    /// Body text.
+    #[arg(long)]
+    body: Option<String>,
+    /// URL opened on click.
+    #[arg(long)]
+    url: Option<String>,
+    /// Icon URL.
+    #[arg(long)]
+    icon: Option<String>,
+    /// Seconds push services keep it.
+    #[arg(long)]
+    ttl: Option<i64>,
+    /// very-low, low, normal or high.
+    #[arg(long)]
+    urgency: Option<String>,
+    /// Send to these users (repeatable).
+    #[arg(long = "uid", group = "target")]
+    uids: Vec<String>,
+    /// Send to subscriptions matching this tag expression.
+    #[arg(long, group = "target")]
+    tags: Option<String>,
+    /// Send to subscribers of this topic.
+    #[arg(long, group = "target")]
+    topic: Option<String>,
+    /// Send to everyone.
+    #[arg(long, group = "target")]
+    all: bool,
+    /// Only queue it; leave sending to running `herald serve` processes.
+    #[arg(long)]
+    no_deliver: bool,
+    #[command(flatten)]
+    delivery: DeliveryArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -98,6 +197,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             site_dir,
             dist_dir,
             retention_days,
+            delivery,
+            no_workers,
         } => {
             let config = Config {
                 listen,
@@ -105,10 +206,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 site_dir,
                 dist_dir,
                 retention_days,
+                workers: !no_workers,
+                delivery: delivery.config()?,
             };
             let app = Application::build(config, db).await?;
             tracing::info!("listening on http://{}", app.local_addr()?);
             app.run().await
+        }
+        Command::Send(args) => {
+            db.migrate().await?;
+            crate::send_command::run(
+                &db,
+                args.request()?,
+                args.no_deliver,
+                args.delivery.config()?,
+            )
+            .await
         }
         Command::Migrate => {
             db.migrate().await?;
@@ -139,5 +252,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::json!({ "vapid_public_key": key }));
             Ok(())
         }
+    }
+}
+
+impl SendArgs {
+    fn request(&self) -> anyhow::Result<crate::send_command::Request> {
+        let target = if !self.uids.is_empty() {
+            serde_json::json!({ "uids": self.uids })
+        } else if let Some(tags) = &self.tags {
+            serde_json::json!({ "tags": tags })
+        } else if let Some(topic) = &self.topic {
+            serde_json::json!({ "topic": topic })
+        } else if self.all {
+            serde_json::json!({ "all": true })
+        } else {
+            anyhow::bail!("say who gets it: --uid U (repeatable), --tags EXPR, --topic T or --all");
+        };
+        let body = serde_json::json!({
+            "title": self.title, "body": self.body, "url": self.url, "icon": self.icon,
+            "ttl": self.ttl, "urgency": self.urgency, "target": target,
+        });
+        Ok(crate::send_command::Request {
+            project: self.project.clone(),
+            body,
+        })
     }
 }

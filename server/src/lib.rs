@@ -1,20 +1,24 @@
 //! Herald's server: stores web push subscriptions, binds them to users, keeps
-//! the consent log and (in later modules) delivers encrypted notifications.
+//! the consent log and delivers encrypted notifications.
 //!
 //! The crate is cut by domain: `subscriptions`, `identity`, `consent`,
-//! `projects`, `users`. HTTP handlers and CLI subcommands are thin adapters
+//! `projects`, `users`, `notifications`, `delivery`, `receipts`. HTTP handlers and CLI subcommands are thin adapters
 //! over the same domain functions; data flows request → domain → store.
 
 pub mod cli;
 pub mod consent;
 pub mod db;
+pub mod delivery;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod identity;
 pub mod maintenance;
+pub mod notifications;
 pub mod projects;
+pub mod receipts;
 pub mod secret;
+pub mod send_command;
 pub mod startup;
 pub mod subscriptions;
 pub mod telemetry;

@@ -5,7 +5,7 @@
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
-use crate::{maintenance, subscriptions, users, vapid};
+use crate::{delivery, maintenance, notifications, receipts, subscriptions, users, vapid};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::routing::get;
@@ -13,6 +13,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -32,6 +33,10 @@ pub struct Config {
     pub dist_dir: PathBuf,
     /// Days an opted-out subscription is kept before it is purged.
     pub retention_days: u32,
+    /// Whether this process runs delivery workers.
+    pub workers: bool,
+    /// How the delivery workers behave.
+    pub delivery: delivery::Config,
 }
 
 impl Default for Config {
@@ -42,6 +47,8 @@ impl Default for Config {
             site_dir: "demo-site".into(),
             dist_dir: "dist".into(),
             retention_days: 90,
+            workers: true,
+            delivery: delivery::Config::default(),
         }
     }
 }
@@ -53,6 +60,17 @@ pub struct AppState {
     pub db: Db,
     /// Recently loaded projects.
     pub projects: crate::projects::Cache,
+    /// The delivery engine of this process, if it runs one.
+    pub delivery: Option<Arc<delivery::Handle>>,
+}
+
+impl AppState {
+    /// Tells this process's delivery workers that new work is queued.
+    pub fn wake_delivery(&self) {
+        if let Some(handle) = &self.delivery {
+            handle.wake();
+        }
+    }
 }
 
 /// A bound, ready-to-run server.
@@ -68,14 +86,20 @@ impl Application {
     pub async fn build(config: Config, db: Db) -> anyhow::Result<Self> {
         db.migrate().await?;
         let cors = cors(&config.allow_origins)?;
-        let router = router(
-            AppState {
-                db: db.clone(),
-                projects: Default::default(),
-            },
-            &config,
-        )
-        .layer(cors);
+        let delivery = if config.workers {
+            Some(Arc::new(delivery::start(
+                db.clone(),
+                config.delivery.clone(),
+            )?))
+        } else {
+            None
+        };
+        let state = AppState {
+            db: db.clone(),
+            projects: Default::default(),
+            delivery,
+        };
+        let router = router(state, &config).layer(cors);
         let listener = TcpListener::bind(&config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
@@ -114,6 +138,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .merge(vapid::router())
         .merge(subscriptions::router())
         .merge(users::router())
+        .merge(notifications::router())
+        .merge(receipts::router())
         .route("/healthz", get(healthz))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

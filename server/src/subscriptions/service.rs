@@ -257,6 +257,9 @@ pub async fn opt_out(
         ctx.record(&sub, Kind::OptOut, json!({}), None).await?;
         store::save(ctx.tx, &sub).await?;
     }
+    // Rule 5: in the same transaction, nothing queued or in flight for it
+    // remains to be sent (also on a repeated opt-out, to be sure).
+    crate::delivery::queue::cancel_for_subscription(ctx.tx, sub.id).await?;
     Ok(sub.state())
 }
 

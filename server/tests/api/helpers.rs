@@ -116,6 +116,19 @@ pub async fn fresh_database(engine: Engine, dir: &std::path::Path) -> String {
     }
 }
 
+/// Delivery settings that make retries and time-outs quick enough to test.
+pub fn test_delivery_config() -> herald::delivery::Config {
+    herald::delivery::Config {
+        subject: "mailto:tests@herald.example".into(),
+        request_timeout: std::time::Duration::from_secs(2),
+        lease: std::time::Duration::from_secs(4),
+        retry_base: std::time::Duration::from_millis(100),
+        max_attempts: 4,
+        poll_interval: std::time::Duration::from_millis(50),
+        ..Default::default()
+    }
+}
+
 pub async fn spawn_app(engine: Engine) -> TestApp {
     spawn_app_with(engine, vec!["*".into()]).await
 }
@@ -130,7 +143,8 @@ pub async fn spawn_app_with(engine: Engine, allow_origins: Vec<String>) -> TestA
         allow_origins,
         site_dir: dir.path().join("site"),
         dist_dir: dir.path().join("dist"),
-        retention_days: 90,
+        delivery: test_delivery_config(),
+        ..Config::default()
     };
     let app = Application::build(config, db.clone())
         .await

@@ -1,0 +1,65 @@
+//! The delivery engine: takes queued deliveries from the database, encrypts
+//! each for its subscriber (RFC 8291), signs for the push service (RFC
+//! 8292), POSTs it, and records what the push service answered.
+//!
+//! - [`crypto`]: aes128gcm encryption on aws-lc-rs.
+//! - [`vapid`]: signed JWTs, one per (key, push-service origin), reused.
+//! - [`push`]: the request and the reading of the answer, without I/O.
+//! - [`queue`]: fan-out, claims with leases, outcomes (SQL).
+//! - [`worker`]: the loop, the HTTP client, the concurrency limits.
+
+pub mod crypto;
+pub mod push;
+pub mod queue;
+pub mod vapid;
+pub mod worker;
+
+use std::time::Duration;
+
+/// How the engine behaves; `herald serve` flags set these.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Pushes in flight at once, over all push services.
+    pub concurrency: usize,
+    /// Pushes in flight at once to one push-service origin.
+    pub per_origin: usize,
+    /// VAPID `sub`: a `mailto:` or `https:` contact for push services.
+    pub subject: String,
+    /// Attempts before a delivery counts as failed.
+    pub max_attempts: u32,
+    /// How long a claimed delivery stays reserved for its worker.
+    pub lease: Duration,
+    /// Connecting to a push service gives up after this long.
+    pub connect_timeout: Duration,
+    /// One push request gives up after this long.
+    pub request_timeout: Duration,
+    /// First retry delay after a 5xx or network error (then doubling).
+    pub retry_base: Duration,
+    /// Longest retry delay.
+    pub retry_cap: Duration,
+    /// How often an idle worker looks for due work (it is also woken at once
+    /// by sends in the same process).
+    pub poll_interval: Duration,
+    /// Deliveries claimed per database round trip, at most.
+    pub batch: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            concurrency: 512,
+            per_origin: 128,
+            subject: "mailto:admin@localhost".into(),
+            max_attempts: 8,
+            lease: Duration::from_secs(120),
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            retry_base: Duration::from_secs(1),
+            retry_cap: Duration::from_secs(600),
+            poll_interval: Duration::from_millis(200),
+            batch: 500,
+        }
+    }
+}
+
+pub use worker::{Handle, start};

@@ -1,0 +1,314 @@
+//! The worker loop: fan out, claim, send with bounded concurrency (in total
+//! and per push-service origin), record. Outcomes are written in batches by
+//! one recorder task, so a busy engine makes a few large updates instead
+//! of one per message.
+
+use super::push::{self, Message, Outcome};
+use super::queue::{self, Claimed, Record};
+use super::vapid::{Signer, TokenCache};
+use super::{Config, crypto};
+use crate::db::Db;
+use crate::notifications::request::payload;
+use crate::projects;
+use crate::time::now_ms;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
+
+/// A running engine.
+pub struct Handle {
+    wake: Arc<Notify>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Handle {
+    /// Tells the engine there is new work (a send in this process).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+struct Worker {
+    db: Db,
+    config: Config,
+    client: reqwest::Client,
+    projects: projects::Cache,
+    signers: Mutex<HashMap<String, Arc<Signer>>>,
+    tokens: TokenCache,
+    global: Arc<Semaphore>,
+    origins: Mutex<HashMap<String, Arc<Semaphore>>>,
+    outcomes: mpsc::UnboundedSender<(i64, Record)>,
+}
+
+/// Starts the engine's tasks on the current runtime.
+pub fn start(db: Db, config: Config) -> anyhow::Result<Handle> {
+    let client = reqwest::Client::builder()
+        .user_agent(concat!("herald/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.request_timeout)
+        .pool_max_idle_per_host(config.per_origin)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build()?;
+    let (outcomes, recorded) = mpsc::unbounded_channel();
+    let wake = Arc::new(Notify::new());
+    let worker = Arc::new(Worker {
+        global: Arc::new(Semaphore::new(config.concurrency.max(1))),
+        db: db.clone(),
+        config,
+        client,
+        projects: projects::Cache::default(),
+        signers: Mutex::default(),
+        tokens: TokenCache::default(),
+        origins: Mutex::default(),
+        outcomes,
+    });
+    let tasks = vec![
+        tokio::spawn(record_outcomes(db, recorded)),
+        tokio::spawn(worker.run(wake.clone())),
+    ];
+    Ok(Handle { wake, tasks })
+}
+
+impl Worker {
+    async fn run(self: Arc<Self>, wake: Arc<Notify>) {
+        let mut last_recovery: Option<Instant> = None;
+        loop {
+            if last_recovery.is_none_or(|t| t.elapsed() > Duration::from_secs(5)) {
+                match queue::recover_leases(&self.db).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::warn!(
+                        deliveries = n,
+                        "took over deliveries whose worker's lease ran out"
+                    ),
+                    Err(e) => {
+                        tracing::warn!(error = %crate::db::describe_error(e), "lease recovery failed")
+                    }
+                }
+                last_recovery = Some(Instant::now());
+            }
+            let fanned = match queue::fan_out(&self.db).await {
+                Ok(did) => did,
+                Err(e) => {
+                    tracing::warn!(error = %crate::db::describe_error(e), "fan-out step failed");
+                    false
+                }
+            };
+            // Claim no more than can be sent now: a claimed row waiting in
+            // memory holds a lease for nothing.
+            let room = self.global.available_permits().min(self.config.batch);
+            let claimed = if room > 0 {
+                queue::claim(&self.db, room as i64, self.config.lease.as_millis() as i64)
+                    .await
+                    .unwrap_or_else(|e| {
+                        tracing::warn!(error = %crate::db::describe_error(e), "claiming deliveries failed");
+                        Vec::new()
+                    })
+            } else {
+                Vec::new()
+            };
+            let claimed_any = !claimed.is_empty();
+            for delivery in claimed {
+                let Ok(permit) = self.global.clone().acquire_owned().await else {
+                    return;
+                };
+                tokio::spawn(self.clone().deliver(delivery, permit));
+            }
+            if room == 0 {
+                // Everything is in flight: wait until something finishes.
+                if let Ok(permit) = self.global.clone().acquire_owned().await {
+                    drop(permit);
+                }
+            } else if !claimed_any && !fanned {
+                tokio::select! {
+                    () = wake.notified() => {}
+                    () = tokio::time::sleep(self.config.poll_interval) => {}
+                }
+            }
+        }
+    }
+
+    async fn deliver(self: Arc<Self>, delivery: Claimed, _permit: OwnedSemaphorePermit) {
+        let record = self.attempt(&delivery).await;
+        let _ = self.outcomes.send((delivery.id, record));
+    }
+
+    fn origin_limit(&self, origin: &str) -> Arc<Semaphore> {
+        let mut origins = self
+            .origins
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        origins
+            .entry(origin.to_string())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.config.per_origin.max(1))))
+            .clone()
+    }
+
+    async fn signer(&self, project_id: &str) -> anyhow::Result<Arc<Signer>> {
+        let project = self
+            .projects
+            .load(&self.db, project_id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut signers = self
+            .signers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(signer) = signers.get(&project.vapid_public_key) {
+            return Ok(signer.clone());
+        }
+        let signer = Arc::new(Signer::new(
+            &project.vapid_private_key,
+            &project.vapid_public_key,
+        )?);
+        signers.insert(project.vapid_public_key.clone(), signer.clone());
+        Ok(signer)
+    }
+
+    /// One attempt at one delivery.
+    async fn attempt(&self, d: &Claimed) -> Record {
+        if d.stale {
+            return Record::Cancelled;
+        }
+        if now_ms() >= d.expires_at {
+            return Record::Expired;
+        }
+        let Some(origin) = url::Url::parse(d.endpoint.expose())
+            .ok()
+            .map(|u| u.origin().ascii_serialization())
+        else {
+            return Record::Failed { status: 0 };
+        };
+        let limit = self.origin_limit(&origin);
+        let waited = Instant::now();
+        let Ok(_slot) = limit.acquire().await else {
+            return Record::Failed { status: 0 };
+        };
+        // An opt-out commits while we wait for a connection slot: look again
+        // before sending if the wait was noticeable.
+        if waited.elapsed() > Duration::from_millis(50)
+            && !queue::still_sending(&self.db, d.id).await.unwrap_or(true)
+        {
+            return Record::Cancelled;
+        }
+        match self.post(d, &origin).await {
+            Ok(outcome) => self.record_for(d, outcome),
+            Err(e) => {
+                tracing::error!(delivery = d.id, error = %format!("{e:#}"), "cannot build the push");
+                Record::Failed { status: 0 }
+            }
+        }
+    }
+
+    async fn post(&self, d: &Claimed, origin: &str) -> anyhow::Result<(u16, Outcome)> {
+        let signer = self.signer(&d.project_id).await?;
+        let authorization = self
+            .tokens
+            .authorization(&signer, origin, &self.config.subject)?;
+        let p256dh = URL_SAFE_NO_PAD.decode(&d.p256dh)?;
+        let auth = URL_SAFE_NO_PAD.decode(d.auth.expose())?;
+        let plaintext = payload(d.notification_id, d.id, &d.payload);
+        let body = crypto::encrypt(&p256dh, &auth, plaintext.as_bytes())?;
+        let ttl = u64::try_from((d.expires_at - now_ms()) / 1000).unwrap_or(0);
+        let request = push::request(Message {
+            endpoint: d.endpoint.expose(),
+            ttl,
+            urgency: d.urgency.as_deref(),
+            topic: d.topic.as_deref(),
+            authorization: &authorization,
+            body,
+        })?;
+        let request = reqwest::Request::try_from(request)?;
+        match self.client.execute(request).await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let outcome = push::outcome(status, response.headers(), SystemTime::now());
+                if let Outcome::Failed { vapid_problem, .. } = outcome {
+                    let text = response.text().await.unwrap_or_default();
+                    let text: String = text.chars().take(300).collect();
+                    if vapid_problem {
+                        tracing::warn!(origin, status, response = %text, "push service refused Herald's VAPID credentials; check the project's key and --vapid-subject");
+                    } else {
+                        tracing::warn!(origin, status, response = %text, delivery = d.id, "push service refused a message");
+                    }
+                }
+                Ok((status, outcome))
+            }
+            Err(e) => {
+                // reqwest puts the URL in its errors; the endpoint must not be logged.
+                tracing::debug!(origin, delivery = d.id, error = %e.without_url(), "push attempt failed; will retry");
+                Ok((0, Outcome::Retry))
+            }
+        }
+    }
+
+    fn record_for(&self, d: &Claimed, (status, outcome): (u16, Outcome)) -> Record {
+        let now = now_ms();
+        let retry_at = |delay: Duration| {
+            let at = now + delay.as_millis() as i64;
+            if d.attempt >= i64::from(self.config.max_attempts) {
+                Record::Failed { status }
+            } else if at >= d.expires_at {
+                Record::Expired
+            } else {
+                Record::Retry { status, at }
+            }
+        };
+        match outcome {
+            Outcome::Sent => Record::Sent { status },
+            Outcome::Gone => Record::Gone {
+                status,
+                subscription_id: d.subscription_id,
+            },
+            Outcome::Failed { status, .. } => Record::Failed { status },
+            Outcome::RetryAfter(delay) => retry_at(delay),
+            Outcome::Retry => {
+                let jitter = f64::from(
+                    SystemTime::now()
+                        .duration_since(SystemTime::UNIX_EPOCH)
+                        .map_or(0, |d| d.subsec_nanos())
+                        % 1000,
+                ) / 1000.0;
+                let attempt = u32::try_from(d.attempt).unwrap_or(u32::MAX);
+                retry_at(push::backoff(
+                    attempt,
+                    self.config.retry_base,
+                    self.config.retry_cap,
+                    jitter,
+                ))
+            }
+        }
+    }
+}
+
+/// Writes outcomes in batches: whatever has arrived while the previous
+/// batch was being written goes into the next one.
+async fn record_outcomes(db: Db, mut rx: mpsc::UnboundedReceiver<(i64, Record)>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < 2000 {
+            match rx.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        // Keep trying: dropping outcomes would leave rows leased, and the
+        // lease take-over would send them again.
+        let mut delay = Duration::from_millis(100);
+        while let Err(e) = queue::record(&db, &batch).await {
+            tracing::warn!(error = %crate::db::describe_error(e), "recording delivery outcomes failed; retrying");
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! Notifications: what the backend sends, to whom, and how far it got.
+//!
+//! - [`request`]: the validated send (content, TTL, urgency, topic, schedule).
+//! - [`target`]: uids, tag expressions, topics, broadcast, and their SQL.
+//! - [`service`]: send, progress, cancel.
+//! - [`routes`]: the HTTP adapters.
+
+pub mod request;
+pub mod routes;
+pub mod service;
+pub mod target;
+
+pub use routes::router;

@@ -1,0 +1,258 @@
+//! A send request, validated: the notification's content (what the service
+//! worker shows), how the push services should treat it, when, and to whom.
+
+use super::target::{Target, TargetBody};
+use crate::delivery::crypto::{MAX_BODY, OVERHEAD};
+use crate::error::ApiError;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+/// Longest time a push service is asked to keep a message: 28 days.
+pub const MAX_TTL: i64 = 2_419_200;
+
+/// The JSON body of `POST …/notifications`.
+#[derive(Debug, Default, Deserialize)]
+pub struct SendBody {
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub url: Option<String>,
+    pub icon: Option<String>,
+    pub image: Option<String>,
+    pub badge: Option<String>,
+    pub actions: Option<Vec<ActionBody>>,
+    pub tag: Option<String>,
+    pub require_interaction: Option<bool>,
+    pub data: Option<Map<String, Value>>,
+    pub ttl: Option<i64>,
+    pub urgency: Option<String>,
+    pub topic: Option<String>,
+    pub send_at: Option<String>,
+    pub target: Option<TargetBody>,
+}
+
+/// An action button.
+#[derive(Debug, Deserialize)]
+pub struct ActionBody {
+    pub action: Option<String>,
+    pub title: Option<String>,
+    pub url: Option<String>,
+}
+
+/// A validated send.
+#[derive(Debug)]
+pub struct Send {
+    /// The payload members shared by every delivery, serialised without the
+    /// outer braces and without `id`/`delivery` (added per delivery).
+    pub shared_payload: String,
+    /// Seconds the push services keep it.
+    pub ttl: i64,
+    /// RFC 8030 urgency.
+    pub urgency: Option<String>,
+    /// RFC 8030 topic (collapse key).
+    pub topic: Option<String>,
+    /// When to send (Unix ms); `None` = now.
+    pub send_at: Option<i64>,
+    /// Who gets it.
+    pub target: Target,
+}
+
+/// The plaintext one delivery receives.
+pub fn payload(notification_id: i64, delivery_id: i64, shared: &str) -> String {
+    format!(r#"{{"id":{notification_id},"delivery":{delivery_id},{shared}}}"#)
+}
+
+fn link(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
+    let Some(value) = value else { return Ok(None) };
+    let ok = value.len() <= 2048
+        && (value.starts_with('/')
+            || url::Url::parse(&value).is_ok_and(|u| matches!(u.scheme(), "https" | "http")));
+    if ok {
+        Ok(Some(value))
+    } else {
+        Err(ApiError::invalid(
+            field,
+            "must be an http(s) URL or a path starting with / (at most 2048 bytes)",
+        ))
+    }
+}
+
+fn text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(ApiError::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        )),
+        other => Ok(other),
+    }
+}
+
+impl Send {
+    /// Validates a send request.
+    pub fn parse(b: SendBody) -> Result<Self, ApiError> {
+        let title = text("title", b.title, 1000)?;
+        let body = text("body", b.body, 4000)?;
+        if title.as_deref().unwrap_or_default().trim().is_empty()
+            && body.as_deref().unwrap_or_default().trim().is_empty()
+        {
+            return Err(ApiError::invalid(
+                "title",
+                "a notification needs a title or a body",
+            ));
+        }
+        let actions = b.actions.unwrap_or_default();
+        if actions.len() > 2 {
+            return Err(ApiError::invalid("actions", "at most 2 actions"));
+        }
+        let mut action_values = Vec::new();
+        for (i, a) in actions.into_iter().enumerate() {
+            let action = a
+                .action
+                .filter(|s| !s.is_empty() && s.len() <= 64)
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        format!("actions[{i}].action"),
+                        "is required (1 to 64 characters)",
+                    )
+                })?;
+            let title = a
+                .title
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| ApiError::invalid(format!("actions[{i}].title"), "is required"))?;
+            let url = link(&format!("actions[{i}].url"), a.url)?;
+            action_values.push(json!({ "action": action, "title": title, "url": url }));
+        }
+        let ttl = b.ttl.unwrap_or(MAX_TTL);
+        if !(0..=MAX_TTL).contains(&ttl) {
+            return Err(ApiError::invalid(
+                "ttl",
+                format!("must be 0 to {MAX_TTL} seconds"),
+            ));
+        }
+        if let Some(u) = &b.urgency
+            && !["very-low", "low", "normal", "high"].contains(&u.as_str())
+        {
+            return Err(ApiError::invalid(
+                "urgency",
+                "must be one of very-low, low, normal, high",
+            ));
+        }
+        if let Some(t) = &b.topic
+            && (t.is_empty()
+                || t.len() > 32
+                || !t
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'))
+        {
+            return Err(ApiError::invalid(
+                "topic",
+                "must be 1 to 32 URL-safe base64 characters (letters, digits, - and _)",
+            ));
+        }
+        let send_at = b
+            .send_at
+            .map(|s| {
+                chrono::DateTime::parse_from_rfc3339(&s)
+                    .map(|t| t.timestamp_millis())
+                    .map_err(|_| {
+                        ApiError::invalid(
+                            "send_at",
+                            "must be an RFC 3339 time, e.g. 2026-12-01T09:00:00Z",
+                        )
+                    })
+            })
+            .transpose()?;
+        let tag = text("tag", b.tag, 128)?;
+        let target = Target::parse(
+            b.target
+                .ok_or_else(|| ApiError::invalid("target", "is required"))?,
+        )?;
+
+        let shared = json!({
+            "title": title,
+            "body": body,
+            "url": link("url", b.url)?,
+            "icon": link("icon", b.icon)?,
+            "image": link("image", b.image)?,
+            "badge": link("badge", b.badge)?,
+            "actions": action_values,
+            "tag": tag,
+            "require_interaction": b.require_interaction.unwrap_or(false),
+            "data": b.data.map(Value::Object).unwrap_or(Value::Null),
+        })
+        .to_string();
+        let shared_payload = shared[1..shared.len() - 1].to_string();
+        // The largest ids a delivery can carry, to size the worst case.
+        let largest = payload(i64::MAX, i64::MAX, &shared_payload).len() + OVERHEAD;
+        if largest > MAX_BODY {
+            return Err(ApiError::TooLarge(format!(
+                "the notification would be {largest} bytes once encrypted, {} over the {MAX_BODY}-byte limit of push services; shorten title, body or data",
+                largest - MAX_BODY
+            )));
+        }
+        Ok(Self {
+            shared_payload,
+            ttl,
+            urgency: b.urgency,
+            topic: b.topic,
+            send_at,
+            target,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all() -> Option<TargetBody> {
+        Some(TargetBody {
+            all: Some(true),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn payload_has_every_member_the_worker_reads() {
+        let send = Send::parse(SendBody {
+            title: Some("Hi".into()),
+            target: all(),
+            ..Default::default()
+        })
+        .expect("ok");
+        let p: Value = serde_json::from_str(&payload(1, 2, &send.shared_payload)).expect("json");
+        for key in [
+            "id",
+            "delivery",
+            "title",
+            "body",
+            "url",
+            "icon",
+            "image",
+            "badge",
+            "actions",
+            "tag",
+            "require_interaction",
+            "data",
+        ] {
+            assert!(p.get(key).is_some(), "{key}");
+        }
+        assert_eq!(p["id"], 1);
+        assert_eq!(p["delivery"], 2);
+        assert_eq!(send.ttl, MAX_TTL);
+    }
+
+    #[test]
+    fn oversized_payloads_say_by_how_much() {
+        let body = "x".repeat(3950);
+        let err = Send::parse(SendBody {
+            body: Some(body),
+            target: all(),
+            ..Default::default()
+        })
+        .expect_err("too big");
+        assert!(
+            matches!(err, ApiError::TooLarge(ref m) if m.contains("over the 4096-byte limit")),
+            "{err}"
+        );
+    }
+}
