@@ -42,6 +42,8 @@ pub struct Config {
     pub poll_interval: Duration,
     /// Deliveries claimed per database round trip, at most.
     pub batch: usize,
+    /// Subscriptions expanded into deliveries per fan-out step.
+    pub fanout_batch: i64,
 }
 
 impl Default for Config {
@@ -58,6 +60,7 @@ impl Default for Config {
             retry_cap: Duration::from_secs(600),
             poll_interval: Duration::from_millis(200),
             batch: 500,
+            fanout_batch: 10_000,
         }
     }
 }

@@ -15,11 +15,9 @@ use crate::notifications::target::{Target, TargetBody};
 use crate::time::now_ms;
 use sqlx::Row;
 
-/// Subscriptions expanded into deliveries per fan-out step.
-pub const FANOUT_BATCH: i64 = 10_000;
-
-/// Expands the next batch of one pending fan-out; `false` when none is due.
-pub async fn fan_out(db: &Db) -> Result<bool, sqlx::Error> {
+/// Expands the next batch (at most `batch` subscriptions) of one pending
+/// fan-out; `false` when none is due.
+pub async fn fan_out(db: &Db, batch: i64) -> Result<bool, sqlx::Error> {
     let now = now_ms();
     let skip_locked = match db.engine() {
         Engine::Postgres => " for update skip locked",
@@ -71,7 +69,7 @@ pub async fn fan_out(db: &Db) -> Result<bool, sqlx::Error> {
         .bind(&project_id)
         .bind(cursor)
         .bind(until)
-        .bind(FANOUT_BATCH)
+        .bind(batch)
         .fetch_one(&mut *tx)
         .await?
         .try_get("upper")?;

@@ -97,7 +97,7 @@ impl Worker {
                 }
                 last_recovery = Some(Instant::now());
             }
-            let fanned = match queue::fan_out(&self.db).await {
+            let fanned = match queue::fan_out(&self.db, self.config.fanout_batch).await {
                 Ok(did) => did,
                 Err(e) => {
                     tracing::warn!(error = %crate::db::describe_error(e), "fan-out step failed");

@@ -38,6 +38,8 @@ macro_rules! both_engines {
 }
 
 pub struct TestApp {
+    #[allow(dead_code)]
+    pub database_url: String,
     pub address: String,
     pub client: reqwest::Client,
     pub db: Db,
@@ -62,6 +64,15 @@ impl Browser {
             endpoint: format!("https://push.example.net/wpush/v2/{id}"),
             p256dh: keys.public_key,
             auth: URL_SAFE_NO_PAD.encode(auth),
+        }
+    }
+
+    /// A subscription handed out by the push-service test peer.
+    pub fn from_peer(sub: &push_peer::PeerSubscription) -> Self {
+        Self {
+            endpoint: sub.endpoint.clone(),
+            p256dh: sub.p256dh.clone(),
+            auth: sub.auth.clone(),
         }
     }
 
@@ -125,6 +136,7 @@ pub fn test_delivery_config() -> herald::delivery::Config {
         retry_base: std::time::Duration::from_millis(100),
         max_attempts: 4,
         poll_interval: std::time::Duration::from_millis(50),
+        fanout_batch: 7,
         ..Default::default()
     }
 }
@@ -137,6 +149,14 @@ pub async fn spawn_app_with(engine: Engine, allow_origins: Vec<String>) -> TestA
     herald::telemetry::init();
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = fresh_database(engine, dir.path()).await;
+    let app = spawn_node(&database_url, allow_origins, dir).await;
+    let project = herald::projects::create(&app.db, "Test shop").await.expect("project");
+    TestApp { project, ..app }
+}
+
+/// Another server on an existing database (a second node).
+pub async fn spawn_node(database_url: &str, allow_origins: Vec<String>, dir: tempfile::TempDir) -> TestApp {
+    let database_url = database_url.to_string();
     let db = Db::connect(&database_url).await.expect("connect");
     let config = Config {
         listen: "127.0.0.1:0".into(),
@@ -155,6 +175,7 @@ pub async fn spawn_app_with(engine: Engine, allow_origins: Vec<String>) -> TestA
         .await
         .expect("project");
     TestApp {
+        database_url,
         address,
         client: reqwest::Client::new(),
         db,
@@ -238,12 +259,40 @@ impl TestApp {
 
     /// A backend call with the project's API token.
     pub async fn backend(&self, method: &str, path: &str) -> Answer {
+        self.backend_with(method, path, None).await
+    }
+
+    /// A backend call with a JSON body.
+    pub async fn backend_with(&self, method: &str, path: &str, body: Option<&Value>) -> Answer {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let req = self
+        let mut req = self
             .client
             .request(method, self.url(path))
             .bearer_auth(&self.project.api_token);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
         answer(req.send().await.expect("request")).await
+    }
+
+    /// `POST …/notifications`; panics unless it is accepted (202). Returns the id.
+    pub async fn notify(&self, body: Value) -> i64 {
+        let answer = self.backend_with("POST", "/notifications", Some(&body)).await;
+        assert_eq!(answer.status, 202, "send refused: {}", answer.text);
+        answer.body["id"].as_i64().expect("id")
+    }
+
+    /// Polls a notification until its status is `done` (or 10 s pass).
+    pub async fn wait_done(&self, id: i64) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let progress = self.backend("GET", &format!("/notifications/{id}")).await;
+            assert_eq!(progress.status, 200, "{}", progress.text);
+            if progress.body["status"] == "done" || std::time::Instant::now() > deadline {
+                return progress.body;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     /// Consent rows of `kind` in this project.

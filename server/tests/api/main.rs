@@ -5,6 +5,7 @@ mod helpers;
 mod backend;
 mod cli;
 mod consent;
+mod delivery;
 mod cors;
 mod idempotency;
 mod identity;
