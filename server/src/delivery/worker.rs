@@ -83,8 +83,12 @@ pub fn start(db: Db, config: Config) -> anyhow::Result<Handle> {
 impl Worker {
     async fn run(self: Arc<Self>, wake: Arc<Notify>) {
         let mut last_recovery: Option<Instant> = None;
+        // Look for dead workers' leases often enough that a take-over happens
+        // within about one lease period.
+        let recovery_every =
+            (self.config.lease / 2).clamp(Duration::from_millis(500), Duration::from_secs(5));
         loop {
-            if last_recovery.is_none_or(|t| t.elapsed() > Duration::from_secs(5)) {
+            if last_recovery.is_none_or(|t| t.elapsed() > recovery_every) {
                 match queue::recover_leases(&self.db).await {
                     Ok(0) => {}
                     Ok(n) => tracing::warn!(

@@ -150,12 +150,18 @@ pub async fn spawn_app_with(engine: Engine, allow_origins: Vec<String>) -> TestA
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = fresh_database(engine, dir.path()).await;
     let app = spawn_node(&database_url, allow_origins, dir).await;
-    let project = herald::projects::create(&app.db, "Test shop").await.expect("project");
+    let project = herald::projects::create(&app.db, "Test shop")
+        .await
+        .expect("project");
     TestApp { project, ..app }
 }
 
 /// Another server on an existing database (a second node).
-pub async fn spawn_node(database_url: &str, allow_origins: Vec<String>, dir: tempfile::TempDir) -> TestApp {
+pub async fn spawn_node(
+    database_url: &str,
+    allow_origins: Vec<String>,
+    dir: tempfile::TempDir,
+) -> TestApp {
     let database_url = database_url.to_string();
     let db = Db::connect(&database_url).await.expect("connect");
     let config = Config {
@@ -277,7 +283,9 @@ impl TestApp {
 
     /// `POST …/notifications`; panics unless it is accepted (202). Returns the id.
     pub async fn notify(&self, body: Value) -> i64 {
-        let answer = self.backend_with("POST", "/notifications", Some(&body)).await;
+        let answer = self
+            .backend_with("POST", "/notifications", Some(&body))
+            .await;
         assert_eq!(answer.status, 202, "send refused: {}", answer.text);
         answer.body["id"].as_i64().expect("id")
     }
