@@ -156,6 +156,9 @@ async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Erro
     conn.execute("pragma synchronous = normal").await?;
     conn.execute("pragma busy_timeout = 15000").await?;
     conn.execute("pragma foreign_keys = on").await?;
+    // 64 MiB of page cache per connection instead of 2 MiB: the delivery
+    // queue's indexes are hot.
+    conn.execute("pragma cache_size = -65536").await?;
     Ok(())
 }
 

@@ -49,7 +49,8 @@ create table deliveries (
 );
 create index deliveries_ready on deliveries (next_attempt_at) where state = 'queued';
 create index deliveries_leased on deliveries (lease_until) where state = 'sending';
-create index deliveries_by_notification on deliveries (notification_id, state);
+-- Not on state: a delivery changes state several times, its notification never.
+create index deliveries_by_notification on deliveries (notification_id);
 create index deliveries_pending_by_subscription on deliveries (subscription_id) where state in ('queued', 'sending');
 -- Fan-out walks active subscriptions of a project in id order.
 create index subscriptions_active_by_project on subscriptions (project_id, id) where status = 'active';

@@ -128,10 +128,16 @@ impl Worker {
                 };
                 tokio::spawn(self.clone().deliver(delivery, permit));
             }
-            if room == 0 {
-                // Everything is in flight: wait until something finishes.
-                if let Ok(permit) = self.global.clone().acquire_owned().await {
-                    drop(permit);
+            if room == 0 || (claimed_any && room < self.config.batch) {
+                // Work is in flight: let a good number of slots free up
+                // before the next claim, so claims come in large batches
+                // (one transaction each) rather than a trickle of small ones.
+                let want = (self.config.concurrency.min(self.config.batch) / 2).max(1);
+                let deadline = tokio::time::Instant::now() + Duration::from_millis(20);
+                while self.global.available_permits() < want
+                    && tokio::time::Instant::now() < deadline
+                {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
                 }
             } else if !claimed_any && !fanned {
                 tokio::select! {
