@@ -79,6 +79,7 @@ pub struct Application {
     router: Router,
     db: Db,
     retention_days: u32,
+    delivery: Option<Arc<delivery::Handle>>,
 }
 
 impl Application {
@@ -97,7 +98,7 @@ impl Application {
         let state = AppState {
             db: db.clone(),
             projects: Default::default(),
-            delivery,
+            delivery: delivery.clone(),
         };
         let router = router(state, &config).layer(cors);
         let listener = TcpListener::bind(&config.listen)
@@ -108,6 +109,7 @@ impl Application {
             router,
             db,
             retention_days: config.retention_days,
+            delivery,
         })
     }
 
@@ -126,6 +128,10 @@ impl Application {
             .with_graceful_shutdown(shutdown_signal())
             .await;
         chores.abort();
+        // Let pushes in flight finish and be recorded before the pool goes.
+        if let Some(delivery) = &self.delivery {
+            delivery.shutdown(Duration::from_secs(10)).await;
+        }
         self.db.close().await;
         Ok(served?)
     }

@@ -15,6 +15,9 @@ use crate::notifications::target::{Target, TargetBody};
 use crate::time::now_ms;
 use sqlx::Row;
 
+/// The size of a fan-out's first batch.
+const FIRST_BATCH: i64 = 256;
+
 /// Expands the next batch (at most `batch` subscriptions) of one pending
 /// fan-out; `false` when none is due.
 pub async fn fan_out(db: &Db, batch: i64) -> Result<bool, sqlx::Error> {
@@ -59,6 +62,13 @@ pub async fn fan_out(db: &Db, batch: i64) -> Result<bool, sqlx::Error> {
         return Ok(true);
     };
     let predicate = target.predicate(db.engine());
+    // A small first batch gets the first pushes out quickly; later batches
+    // are full size while those are being sent.
+    let batch = if cursor == 0 {
+        batch.min(FIRST_BATCH)
+    } else {
+        batch
+    };
     let upper_sql = format!(
         "select max(id) as upper from (select s.id from subscriptions s
            where s.project_id = $1 and s.status = 'active' and s.id > $2 and s.id <= $3 and {predicate}

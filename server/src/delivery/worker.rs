@@ -14,6 +14,7 @@ use crate::time::now_ms;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
@@ -21,7 +22,9 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
 /// A running engine.
 pub struct Handle {
     wake: Arc<Notify>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    worker: Arc<Worker>,
+    run: tokio::task::JoinHandle<()>,
+    recorder: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Handle {
@@ -29,12 +32,48 @@ impl Handle {
     pub fn wake(&self) {
         self.wake.notify_one();
     }
+
+    /// Stops claiming, lets the pushes in flight finish and their outcomes
+    /// be written (for at most `grace`), then stops. Whatever is still
+    /// unfinished keeps its lease and is taken over after a restart.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.worker.stopping.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+        let deadline = tokio::time::Instant::now() + grace;
+        let all = self.worker.config.concurrency.max(1);
+        while self.worker.global.available_permits() < all && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.run.abort();
+        // The recorder ends once every sender is gone (the loop and the
+        // delivery tasks hold them) and the channel is drained.
+        let recorder = self
+            .recorder
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(mut recorder) = recorder
+            && tokio::time::timeout_at(deadline + Duration::from_secs(1), &mut recorder)
+                .await
+                .is_err()
+        {
+            recorder.abort();
+        }
+    }
 }
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        for task in &self.tasks {
-            task.abort();
+        self.worker.stopping.store(true, Ordering::SeqCst);
+        self.run.abort();
+        if let Some(recorder) = self
+            .recorder
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            recorder.abort();
         }
     }
 }
@@ -49,6 +88,8 @@ struct Worker {
     global: Arc<Semaphore>,
     origins: Mutex<HashMap<String, Arc<Semaphore>>>,
     outcomes: mpsc::UnboundedSender<(i64, Record)>,
+    /// Set on shutdown: claim nothing more, start no new push.
+    stopping: AtomicBool,
 }
 
 /// Starts the engine's tasks on the current runtime.
@@ -72,12 +113,16 @@ pub fn start(db: Db, config: Config) -> anyhow::Result<Handle> {
         tokens: TokenCache::default(),
         origins: Mutex::default(),
         outcomes,
+        stopping: AtomicBool::new(false),
     });
-    let tasks = vec![
-        tokio::spawn(record_outcomes(db, recorded)),
-        tokio::spawn(worker.run(wake.clone())),
-    ];
-    Ok(Handle { wake, tasks })
+    let recorder = tokio::spawn(record_outcomes(db, recorded));
+    let run = tokio::spawn(worker.clone().run(wake.clone()));
+    Ok(Handle {
+        wake,
+        worker,
+        run,
+        recorder: Mutex::new(Some(recorder)),
+    })
 }
 
 impl Worker {
@@ -87,7 +132,9 @@ impl Worker {
         // within about one lease period.
         let recovery_every =
             (self.config.lease / 2).clamp(Duration::from_millis(500), Duration::from_secs(5));
-        loop {
+        // The loop holds the outcome sender only through `self`; when it
+        // ends (shutdown) the delivery tasks still running keep theirs.
+        while !self.stopping.load(Ordering::SeqCst) {
             if last_recovery.is_none_or(|t| t.elapsed() > recovery_every) {
                 match queue::recover_leases(&self.db).await {
                     Ok(0) => {}
@@ -149,8 +196,9 @@ impl Worker {
     }
 
     async fn deliver(self: Arc<Self>, delivery: Claimed, _permit: OwnedSemaphorePermit) {
-        let record = self.attempt(&delivery).await;
-        let _ = self.outcomes.send((delivery.id, record));
+        if let Some(record) = self.attempt(&delivery).await {
+            let _ = self.outcomes.send((delivery.id, record));
+        }
     }
 
     fn origin_limit(&self, origin: &str) -> Arc<Semaphore> {
@@ -186,49 +234,67 @@ impl Worker {
     }
 
     /// One attempt at one delivery.
-    async fn attempt(&self, d: &Claimed) -> Record {
+    async fn attempt(&self, d: &Claimed) -> Option<Record> {
         if d.stale {
-            return Record::Cancelled;
+            return Some(Record::Cancelled);
         }
         if now_ms() >= d.expires_at {
-            return Record::Expired;
+            return Some(Record::Expired);
         }
         let Some(origin) = url::Url::parse(d.endpoint.expose())
             .ok()
             .map(|u| u.origin().ascii_serialization())
         else {
-            return Record::Failed { status: 0 };
+            return Some(Record::Failed { status: 0 });
         };
         let limit = self.origin_limit(&origin);
         let waited = Instant::now();
-        let Ok(_slot) = limit.acquire().await else {
-            return Record::Failed { status: 0 };
-        };
+        let _slot = limit.acquire().await.ok()?;
+        if self.stopping.load(Ordering::SeqCst) {
+            return None;
+        }
         // An opt-out commits while we wait for a connection slot: look again
         // before sending if the wait was noticeable.
         if waited.elapsed() > Duration::from_millis(50)
             && !queue::still_sending(&self.db, d.id).await.unwrap_or(true)
         {
-            return Record::Cancelled;
+            return Some(Record::Cancelled);
         }
-        match self.post(d, &origin).await {
+        Some(match self.post(d, &origin).await {
             Ok(outcome) => self.record_for(d, outcome),
-            Err(e) => {
-                tracing::error!(delivery = d.id, error = %format!("{e:#}"), "cannot build the push");
+            Err(Problem::Message(e)) => {
+                tracing::warn!(delivery = d.id, error = %e, "the message cannot be made for this subscription");
                 Record::Failed { status: 0 }
             }
-        }
+            Err(Problem::Transient(e)) => {
+                if self.stopping.load(Ordering::SeqCst) {
+                    return None;
+                }
+                tracing::warn!(delivery = d.id, error = %format!("{e:#}"), "cannot prepare the push now; will retry");
+                self.record_for(d, (0, Outcome::Retry))
+            }
+        })
     }
 
-    async fn post(&self, d: &Claimed, origin: &str) -> anyhow::Result<(u16, Outcome)> {
-        let signer = self.signer(&d.project_id).await?;
+    async fn post(&self, d: &Claimed, origin: &str) -> Result<(u16, Outcome), Problem> {
+        let signer = self
+            .signer(&d.project_id)
+            .await
+            .map_err(Problem::Transient)?;
         let authorization = self
             .tokens
-            .authorization(&signer, origin, &self.config.subject)?;
-        let p256dh = URL_SAFE_NO_PAD.decode(&d.p256dh)?;
-        let auth = URL_SAFE_NO_PAD.decode(d.auth.expose())?;
+            .authorization(&signer, origin, &self.config.subject)
+            .map_err(Problem::Transient)?;
+        let message = |e: &dyn std::fmt::Display| Problem::Message(e.to_string());
+        let p256dh = URL_SAFE_NO_PAD.decode(&d.p256dh).map_err(|e| message(&e))?;
+        let auth = URL_SAFE_NO_PAD
+            .decode(d.auth.expose())
+            .map_err(|e| message(&e))?;
         let plaintext = payload(d.notification_id, d.id, &d.payload);
-        let body = crypto::encrypt(&p256dh, &auth, plaintext.as_bytes())?;
+        let body = crypto::encrypt(&p256dh, &auth, plaintext.as_bytes()).map_err(|e| match e {
+            crypto::EncryptError::Internal => Problem::Transient(anyhow::anyhow!("{e}")),
+            other => message(&other),
+        })?;
         let ttl = u64::try_from((d.expires_at - now_ms()) / 1000).unwrap_or(0);
         let request = push::request(Message {
             endpoint: d.endpoint.expose(),
@@ -237,8 +303,10 @@ impl Worker {
             topic: d.topic.as_deref(),
             authorization: &authorization,
             body,
-        })?;
-        let request = reqwest::Request::try_from(request)?;
+        })
+        .map_err(|e| Problem::Message(e.to_string()))?;
+        let request = reqwest::Request::try_from(request)
+            .map_err(|e| Problem::Message(e.without_url().to_string()))?;
         match self.client.execute(request).await {
             Ok(response) => {
                 let status = response.status().as_u16();
@@ -299,6 +367,14 @@ impl Worker {
             }
         }
     }
+}
+
+/// Why a push could not be made.
+enum Problem {
+    /// Something about this message or subscription: retrying won't help.
+    Message(String),
+    /// Something passing (the database): try again later.
+    Transient(anyhow::Error),
 }
 
 /// Writes outcomes in batches: whatever has arrived while the previous

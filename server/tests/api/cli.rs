@@ -97,3 +97,66 @@ fn without_a_database_url_herald_uses_herald_db_in_the_working_directory() {
     );
     assert!(dir.path().join("herald.db").exists());
 }
+
+async fn send_command(engine: Engine) {
+    let app = crate::helpers::spawn_app(engine).await;
+    let peer = push_peer::PushPeer::start().await;
+    let sub = peer.new_subscription();
+    let browser = crate::helpers::Browser::from_peer(&sub);
+    assert_eq!(app.subscribe_as(&browser, "nia").await.status, 201);
+    let url = app.database_url.clone();
+    let id = app.project.id.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        herald(
+            &url,
+            &[
+                "send",
+                "--project",
+                &id,
+                "--title",
+                "From the CLI",
+                "--body",
+                "Hello",
+                "--uid",
+                "nia",
+            ],
+        )
+    })
+    .await
+    .expect("join");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let accepted: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(accepted["queued"], 1);
+    // It returns once the notification is done: the push has arrived.
+    let got = peer.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].payload["title"], "From the CLI");
+    assert_eq!(got[0].payload["id"], accepted["id"]);
+
+    let url = app.database_url.clone();
+    let id = app.project.id.clone();
+    let missing = tokio::task::spawn_blocking(move || {
+        herald(&url, &["send", "--project", &id, "--title", "x"])
+    })
+    .await
+    .expect("join");
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr)
+            .contains("--uid U (repeatable), --tags EXPR, --topic T or --all")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn herald_send_delivers_and_waits_until_done_on_sqlite() {
+    send_command(Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn herald_send_delivers_and_waits_until_done_on_postgres() {
+    send_command(Engine::Postgres).await;
+}

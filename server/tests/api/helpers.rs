@@ -38,7 +38,6 @@ macro_rules! both_engines {
 }
 
 pub struct TestApp {
-    #[allow(dead_code)]
     pub database_url: String,
     pub address: String,
     pub client: reqwest::Client,
