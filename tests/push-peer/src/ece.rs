@@ -143,6 +143,28 @@ pub fn decrypt(
         ));
     }
 
+    let (header, ciphertext, as_public_key) = check_shape(body)?;
+
+    let shared =
+        p256::ecdh::diffie_hellman(ua_secret.to_nonzero_scalar(), as_public_key.as_affine());
+    let keys = derive_keys(
+        &shared.raw_secret_bytes()[..],
+        auth_secret,
+        ua_public,
+        &header.keyid,
+        &header.salt,
+    )?;
+    let cipher = Aes128Gcm::new_from_slice(&keys.cek).map_err(|e| format!("AES key: {e}"))?;
+    let padded = cipher
+        .decrypt(&Nonce::from(keys.nonce), ciphertext)
+        .map_err(|_| "AES-GCM authentication failed (wrong keys or tampered body)".to_string())?;
+    strip_padding(padded)
+}
+
+/// Checks what can be checked without the subscriber's keys: the header parses,
+/// the key id is a P-256 point, and the ciphertext is one record of a valid size.
+/// Returns the header, the ciphertext and the sender's public key.
+pub fn check_shape(body: &[u8]) -> Result<(Header, &[u8], PublicKey), String> {
     let (header, ciphertext) = parse_header(body)?;
     let as_public_key = public_key(&header.keyid, "key id (sender public key)")?;
     let rs = usize::try_from(header.rs).map_err(|_| "record size does not fit".to_string())?;
@@ -161,21 +183,7 @@ pub fn decrypt(
             ciphertext.len()
         ));
     }
-
-    let shared =
-        p256::ecdh::diffie_hellman(ua_secret.to_nonzero_scalar(), as_public_key.as_affine());
-    let keys = derive_keys(
-        &shared.raw_secret_bytes()[..],
-        auth_secret,
-        ua_public,
-        &header.keyid,
-        &header.salt,
-    )?;
-    let cipher = Aes128Gcm::new_from_slice(&keys.cek).map_err(|e| format!("AES key: {e}"))?;
-    let padded = cipher
-        .decrypt(&Nonce::from(keys.nonce), ciphertext)
-        .map_err(|_| "AES-GCM authentication failed (wrong keys or tampered body)".to_string())?;
-    strip_padding(padded)
+    Ok((header, ciphertext, as_public_key))
 }
 
 /// Removes RFC 8188 padding: trailing zeros, then the `0x02` last-record delimiter.

@@ -13,8 +13,19 @@
 //! assert!(peer.rejections().is_empty());
 //! # }
 //! ```
+//!
+//! It is also a push service a real Firefox can use: Mozilla's WebPush WebSocket
+//! protocol on `GET /` ([`PushPeer::ws_url`]; set Firefox's `dom.push.serverURL` to it).
+//! Browser subscriptions get endpoints `{origin}/wpush/{token}`; the peer checks each
+//! request to them like `/push/{id}` (without decrypting: the browser holds the keys)
+//! and forwards the body over the browser's socket ([`PushPeer::forwarded`],
+//! [`PushPeer::browser_endpoints`], [`PushPeer::reset_uaid`]). A test written in
+//! another language can drive the same through the HTTP routes under `/_control/`
+//! (see the `push-peer` binary).
 
 pub mod b64;
+mod browser;
+mod control;
 pub mod ece;
 mod keys;
 mod server;
@@ -22,7 +33,11 @@ mod server;
 mod testkit;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_browser;
 pub mod vapid;
+
+pub use browser::{BrowserEndpoint, Forwarded};
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -96,9 +111,10 @@ pub enum Mode {
 /// A message the peer accepted (answered 201).
 #[derive(Clone, Debug)]
 pub struct Received {
-    /// The subscription id.
+    /// The subscription id, or the token of a browser endpoint (`/wpush/{token}`).
     pub subscription: String,
-    /// The decrypted payload (empty if this request was not verified).
+    /// The decrypted payload (empty if this request was not verified, and for
+    /// browser endpoints, whose keys only the browser has).
     pub plaintext: Vec<u8>,
     /// `plaintext` parsed as JSON; `Value::Null` if not JSON or not verified.
     pub payload: serde_json::Value,
@@ -141,6 +157,7 @@ pub(crate) struct State {
     pub(crate) attempts: HashMap<String, Vec<Instant>>,
     pub(crate) rejections: Vec<String>,
     pub(crate) expected_vapid_key: Option<String>,
+    pub(crate) browser: browser::BrowserState,
 }
 
 /// Shared between the [`PushPeer`] handles and the HTTP handler.
@@ -151,6 +168,8 @@ pub(crate) struct Inner {
     pub(crate) total_requests: AtomicUsize,
     pub(crate) accepted: Notify,
     pub(crate) accepted_seq: AtomicUsize,
+    /// Woken on every browser-side change: hello, register, forward, ack...
+    pub(crate) browser_events: Notify,
 }
 
 impl Inner {
@@ -212,6 +231,7 @@ impl PushPeer {
             total_requests: AtomicUsize::new(0),
             accepted: Notify::new(),
             accepted_seq: AtomicUsize::new(0),
+            browser_events: Notify::new(),
         });
         let app = server::router(Arc::clone(&inner));
         let task = tokio::spawn(async move {
@@ -254,8 +274,9 @@ impl PushPeer {
         subscription
     }
 
-    /// How to answer requests for `subscription_id` from now on (default [`Mode::Accept`]).
-    /// Setting a mode restarts the `FailThenAccept` count.
+    /// How to answer requests for `subscription_id` (or a browser endpoint's token)
+    /// from now on (default [`Mode::Accept`]). Setting a mode restarts the
+    /// `FailThenAccept` count.
     pub fn set_mode(&self, subscription_id: &str, mode: Mode) {
         self.inner.state().modes.insert(
             subscription_id.to_string(),
@@ -288,7 +309,8 @@ impl PushPeer {
             .collect()
     }
 
-    /// Every request that arrived for a subscription id, whatever the answer.
+    /// Every request that arrived for a subscription id (or browser endpoint token),
+    /// whatever the answer.
     pub fn attempts_for(&self, subscription_id: &str) -> usize {
         self.inner
             .state()
@@ -331,8 +353,86 @@ impl PushPeer {
         self.inner.state().rejections.clone()
     }
 
-    /// Total requests seen, on any path.
+    /// Total HTTP requests seen on the push paths (`/push/`, `/wpush/`) and on
+    /// unknown paths; the WebSocket and `/_control/` routes are not counted.
     pub fn total_requests(&self) -> usize {
         self.inner.total_requests.load(Ordering::Relaxed)
+    }
+
+    /// `ws://127.0.0.1:PORT/`: the WebSocket URL for Firefox's `dom.push.serverURL`.
+    pub fn ws_url(&self) -> String {
+        browser::ws_url(&self.inner.origin)
+    }
+
+    /// Every endpoint a browser registered over the WebSocket, in registration order,
+    /// including unregistered ones (`registered: false`).
+    pub fn browser_endpoints(&self) -> Vec<BrowserEndpoint> {
+        self.inner.state().browser.endpoints()
+    }
+
+    /// Every message forwarded to a browser over a WebSocket, in the order sent.
+    pub fn forwarded(&self) -> Vec<Forwarded> {
+        self.inner.state().browser.forwarded.clone()
+    }
+
+    /// Waits until at least `n` messages were forwarded to browsers, or `timeout`
+    /// passes; returns what was forwarded either way.
+    pub async fn wait_forwarded(&self, n: usize, timeout: Duration) -> Vec<Forwarded> {
+        self.wait_browser(timeout, |state| state.forwarded.len() >= n)
+            .await;
+        self.forwarded()
+    }
+
+    /// Waits until at least `n` forwarded messages were acknowledged by the browser,
+    /// or `timeout` passes; returns every forwarded message either way.
+    pub async fn wait_acked(&self, n: usize, timeout: Duration) -> Vec<Forwarded> {
+        self.wait_browser(timeout, |state| {
+            state.forwarded.iter().filter(|f| f.acked).count() >= n
+        })
+        .await;
+        self.forwarded()
+    }
+
+    /// Waits until at least `n` browsers are connected (completed `hello`), or
+    /// `timeout` passes; returns how many are connected.
+    pub async fn wait_connected(&self, n: usize, timeout: Duration) -> usize {
+        self.wait_browser(timeout, |state| state.connected() >= n)
+            .await;
+        self.connected_browsers()
+    }
+
+    /// Simulates the push service dropping the browsers' registrations: closes every
+    /// open WebSocket (close code 1000), forgets every UAID (a later `hello` with an
+    /// old UAID gets a new one, so Firefox drops its subscriptions and fires
+    /// `pushsubscriptionchange`), and makes every existing browser endpoint answer
+    /// 410 Gone. Queued messages are dropped.
+    pub fn reset_uaid(&self) {
+        self.inner.state().browser.reset();
+        self.inner.browser_events.notify_waiters();
+    }
+
+    /// Open WebSockets that completed `hello`.
+    pub fn connected_browsers(&self) -> usize {
+        self.inner.state().browser.connected()
+    }
+
+    /// Waits until `done` holds for the browser state or `timeout` passes.
+    async fn wait_browser(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&browser::BrowserState) -> bool,
+    ) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.inner.browser_events.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if done(&self.inner.state().browser) {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return;
+            }
+        }
     }
 }

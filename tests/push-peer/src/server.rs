@@ -1,5 +1,8 @@
 //! The peer's HTTP side: `POST /push/{id}` checks a Web Push request (headers,
 //! VAPID, body), records it, and answers according to the subscription's [`Mode`].
+//! The router also mounts the browser side (`GET /` WebSocket, `POST /wpush/{token}`,
+//! see [`crate::browser`]) and the test control routes (`/_control/`, see
+//! [`crate::control`]).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -10,9 +13,9 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 
-use crate::{Inner, Mode, Received, SubscriptionKeys, b64, ece, vapid};
+use crate::{Inner, Mode, Received, SubscriptionKeys, b64, browser, control, ece, vapid};
 
 /// Largest body a push service must accept (RFC 8030 section 7.2, RFC 8291 section 4).
 pub const MAX_BODY: usize = 4096;
@@ -23,6 +26,9 @@ const READ_LIMIT: usize = 16 * 1024 * 1024;
 pub(crate) fn router(inner: Arc<Inner>) -> Router {
     Router::new()
         .route("/push/{id}", post(push))
+        .route("/", get(browser::websocket))
+        .route("/wpush/{token}", post(browser::push))
+        .nest("/_control", control::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(READ_LIMIT))
         .with_state(inner)
@@ -35,10 +41,10 @@ async fn not_found(State(inner): State<Arc<Inner>>) -> Response {
 
 /// The RFC 8030 headers of a request.
 #[derive(Default)]
-struct Meta {
-    ttl: Option<u64>,
-    urgency: Option<String>,
-    topic: Option<String>,
+pub(crate) struct Meta {
+    pub(crate) ttl: Option<u64>,
+    pub(crate) urgency: Option<String>,
+    pub(crate) topic: Option<String>,
 }
 
 /// What verification found out.
@@ -50,7 +56,7 @@ struct Verified {
 }
 
 /// A refusal: the status to answer and why.
-struct Refusal(StatusCode, String);
+pub(crate) struct Refusal(pub(crate) StatusCode, pub(crate) String);
 
 async fn push(
     State(inner): State<Arc<Inner>>,
@@ -82,9 +88,19 @@ async fn push(
         (lenient_meta(&headers), Verified::default())
     };
 
-    match next_answer(&inner, &id) {
-        Mode::Accept => accept(&inner, id, at, meta, verified),
-        Mode::Status(201) => accept(&inner, id, at, meta, verified),
+    let mode_key = id.clone();
+    answer_per_mode(&inner, &mode_key, || accept(&inner, id, at, meta, verified)).await
+}
+
+/// Answers according to the mode set for `id`: `accept` builds the 201 answer (and
+/// records the message), every other mode answers without calling it.
+pub(crate) async fn answer_per_mode(
+    inner: &Inner,
+    id: &str,
+    accept: impl FnOnce() -> Response,
+) -> Response {
+    match next_answer(inner, id) {
+        Mode::Accept | Mode::Status(201) | Mode::FailThenAccept { .. } => accept(),
         Mode::Status(status) => text(
             status_code(status),
             &format!("push-peer: mode answers {status}"),
@@ -101,10 +117,9 @@ async fn push(
         }
         Mode::Delay(delay) => {
             tokio::time::sleep(delay).await;
-            accept(&inner, id, at, meta, verified)
+            accept()
         }
         Mode::Hang => std::future::pending().await,
-        Mode::FailThenAccept { .. } => accept(&inner, id, at, meta, verified),
     }
 }
 
@@ -155,7 +170,7 @@ fn accept(inner: &Inner, id: String, at: Instant, meta: Meta, verified: Verified
     response
 }
 
-fn text(status: StatusCode, message: &str) -> Response {
+pub(crate) fn text(status: StatusCode, message: &str) -> Response {
     (status, format!("{message}\n")).into_response()
 }
 
@@ -171,7 +186,33 @@ fn check(
     body: &[u8],
 ) -> Result<(Meta, Verified), Refusal> {
     let bad = |reason: String| Refusal(StatusCode::BAD_REQUEST, reason);
-    let meta = strict_meta(headers).map_err(bad)?;
+    let (meta, claims) = check_headers(inner, headers)?;
+    check_size(body)?;
+    let plaintext = ece::decrypt(
+        &subscription.keys.private,
+        &subscription.keys.public,
+        &subscription.auth,
+        body,
+    )
+    .map_err(|e| bad(format!("aes128gcm body: {e}")))?;
+    let payload = serde_json::from_slice(&plaintext).unwrap_or(serde_json::Value::Null);
+    Ok((
+        meta,
+        Verified {
+            plaintext,
+            payload,
+            claims: Some(claims),
+        },
+    ))
+}
+
+/// The checks that need no subscriber key: RFC 8030 headers (400), a valid VAPID
+/// `Authorization` for this origin (401), and the key set with `expect_vapid_key` (403).
+pub(crate) fn check_headers(
+    inner: &Inner,
+    headers: &HeaderMap,
+) -> Result<(Meta, vapid::Claims), Refusal> {
+    let meta = strict_meta(headers).map_err(|reason| Refusal(StatusCode::BAD_REQUEST, reason))?;
 
     let authorization = header_str(headers, header::AUTHORIZATION.as_str())
         .map_err(|e| Refusal(StatusCode::UNAUTHORIZED, e))?
@@ -195,28 +236,18 @@ fn check(
         }
     }
 
+    Ok((meta, claims))
+}
+
+/// 413 for a body over [`MAX_BODY`].
+pub(crate) fn check_size(body: &[u8]) -> Result<(), Refusal> {
     if body.len() > MAX_BODY {
         return Err(Refusal(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("body of {} bytes is over {MAX_BODY}", body.len()),
         ));
     }
-    let plaintext = ece::decrypt(
-        &subscription.keys.private,
-        &subscription.keys.public,
-        &subscription.auth,
-        body,
-    )
-    .map_err(|e| bad(format!("aes128gcm body: {e}")))?;
-    let payload = serde_json::from_slice(&plaintext).unwrap_or(serde_json::Value::Null);
-    Ok((
-        meta,
-        Verified {
-            plaintext,
-            payload,
-            claims: Some(claims),
-        },
-    ))
+    Ok(())
 }
 
 /// A header as text; `Ok(None)` when absent, `Err` when not visible ASCII.

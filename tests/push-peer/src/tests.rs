@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::testkit::{self, VapidSigner};
 use crate::{Mode, Options, PeerSubscription, PushPeer, b64};
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("clock after 1970")
@@ -18,13 +18,13 @@ fn now() -> i64 {
 }
 
 /// One push request, valid unless a test changes a field.
-struct Push {
-    ttl: Option<String>,
-    encoding: Option<String>,
-    urgency: Option<String>,
-    topic: Option<String>,
-    authorization: Option<String>,
-    body: Vec<u8>,
+pub(crate) struct Push {
+    pub(crate) ttl: Option<String>,
+    pub(crate) encoding: Option<String>,
+    pub(crate) urgency: Option<String>,
+    pub(crate) topic: Option<String>,
+    pub(crate) authorization: Option<String>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Push {
@@ -36,21 +36,32 @@ impl Push {
     ) -> Push {
         let p256dh = b64::decode(&sub.p256dh).expect("p256dh is base64url");
         let auth = b64::decode(&sub.auth).expect("auth is base64url");
+        Push::for_keys(&peer.origin(), &p256dh, &auth, signer, plaintext)
+    }
+
+    /// A valid request to a push service at `origin` for a subscriber's raw keys.
+    pub(crate) fn for_keys(
+        origin: &str,
+        p256dh: &[u8],
+        auth: &[u8],
+        signer: &VapidSigner,
+        plaintext: &[u8],
+    ) -> Push {
         Push {
             ttl: Some("60".into()),
             encoding: Some("aes128gcm".into()),
             urgency: None,
             topic: None,
             authorization: Some(signer.authorization(
-                &peer.origin(),
+                origin,
                 now() + 12 * 3600,
                 "mailto:ops@herald.test",
             )),
-            body: testkit::encrypt(&p256dh, &auth, plaintext),
+            body: testkit::encrypt(p256dh, auth, plaintext),
         }
     }
 
-    async fn send(
+    pub(crate) async fn send(
         self,
         client: &reqwest::Client,
         endpoint: &str,

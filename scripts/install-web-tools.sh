@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what building the SDK needs, skipping what is there: the wasm32
+# target, wasm-bindgen-cli at the version in Cargo.lock, and wasm-opt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$' || rustup target add wasm32-unknown-unknown >&2
+want=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ]; then
+  echo "installing wasm-bindgen-cli $want" >&2
+  # Without --locked: the registry mirror lacks some newest transitive versions.
+  cargo install wasm-bindgen-cli --version "$want" >&2
+fi
+if ! command -v wasm-opt >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq binaryen >&2 || { apt-get update -qq >&2 && apt-get install -y -qq binaryen >&2; }
+fi

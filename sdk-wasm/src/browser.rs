@@ -1,0 +1,83 @@
+//! What the browser can do and has allowed, found out silently: capability
+//! detection and permission state. Nothing here ever opens a dialog except
+//! [`request_permission`], which the SDK calls only inside a user gesture.
+
+use crate::error::{Error, Result};
+use crate::util::{call, get, global, wait};
+use wasm_bindgen::JsValue;
+
+/// Why web push cannot work here, or `None` when it can.
+pub fn unsupported_reason() -> Option<String> {
+    let g = global();
+    if get(&g, "isSecureContext").as_bool() != Some(true) {
+        return Some("the page is not a secure context (https or localhost)".into());
+    }
+    if get(&g, "Notification").is_undefined() {
+        return Some("the Notification API is missing".into());
+    }
+    let navigator = get(&g, "navigator");
+    if get(&navigator, "serviceWorker").is_undefined() {
+        return Some("service workers are not available".into());
+    }
+    if get(&g, "PushManager").is_undefined() {
+        if is_ios(&navigator) && !is_standalone(&g) {
+            return Some("on iOS and iPadOS, web push works only in a web app added to the Home Screen".into());
+        }
+        return Some("the Push API is missing".into());
+    }
+    if is_ios(&navigator) && !is_standalone(&g) {
+        return Some("on iOS and iPadOS, web push works only in a web app added to the Home Screen".into());
+    }
+    None
+}
+
+fn is_ios(navigator: &JsValue) -> bool {
+    let ua = get(navigator, "userAgent").as_string().unwrap_or_default();
+    let touch_mac = ua.contains("Macintosh") && get(navigator, "maxTouchPoints").as_f64().unwrap_or(0.0) > 1.0;
+    ua.contains("iPhone") || ua.contains("iPad") || ua.contains("iPod") || touch_mac
+}
+
+fn is_standalone(g: &JsValue) -> bool {
+    if get(&get(g, "navigator"), "standalone").as_bool() == Some(true) {
+        return true;
+    }
+    call(g, "matchMedia", &["(display-mode: standalone)".into()])
+        .map(|m| get(&m, "matches").as_bool() == Some(true))
+        .unwrap_or(false)
+}
+
+/// `granted`, `denied` or `default`; `unsupported` when there is no Notification API.
+pub fn permission() -> String {
+    get(&get(&global(), "Notification"), "permission")
+        .as_string()
+        .unwrap_or_else(|| "unsupported".into())
+}
+
+/// The Permissions API's view (`granted`/`denied`/`prompt`), when it has one.
+pub async fn queried_permission() -> Option<String> {
+    let permissions = get(&get(&global(), "navigator"), "permissions");
+    if permissions.is_undefined() {
+        return None;
+    }
+    let query = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&query, &"name".into(), &"notifications".into());
+    let status = wait(call(&permissions, "query", &[query.into()]).ok()?).await.ok()?;
+    get(&status, "state").as_string()
+}
+
+/// Whether the page is inside a user gesture (sticky activation is not enough).
+pub fn in_user_gesture() -> bool {
+    let activation = get(&get(&global(), "navigator"), "userActivation");
+    if activation.is_undefined() {
+        // Browsers without the API enforce the gesture themselves.
+        return true;
+    }
+    get(&activation, "isActive").as_bool() == Some(true)
+}
+
+/// Shows the browser's permission dialog; returns the new permission.
+pub async fn request_permission() -> Result<String> {
+    let notification = get(&global(), "Notification");
+    let result = wait(call(&notification, "requestPermission", &[])?).await?;
+    result.as_string().ok_or_else(|| Error::Browser("requestPermission gave no answer".into()))
+}

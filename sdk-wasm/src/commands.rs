@@ -1,0 +1,110 @@
+//! The Pushpad-compatible command API: `herald(name, ...args)`.
+//!
+//! Callbacks get what Pushpad's get (`cb(isSubscribed)`,
+//! `cb(isSubscribed, details)`); a failure is reported to the console with
+//! its code and the callback still answers (false), so a site's flow never
+//! hangs on an exception.
+
+use crate::error::Error;
+use crate::sdk;
+use crate::util::{get, is_function};
+use js_sys::{Array, Function};
+use wasm_bindgen::{JsCast, JsValue};
+
+fn callback(value: &JsValue) -> Option<Function> {
+    is_function(value).then(|| value.clone().unchecked_into())
+}
+
+fn report(command: &str, error: &Error) {
+    let level = match error {
+        Error::Unsupported(_) | Error::Queued => "info",
+        _ => "warn",
+    };
+    let message = format!("herald('{command}'): {} [{}]", error.message(), error.code());
+    let console = get(&crate::util::global(), "console");
+    let _ = crate::util::call(&console, level, &[message.into()]);
+}
+
+/// Runs a command; resolves to its result (or the error object).
+pub async fn run(name: &str, args: &Array) -> JsValue {
+    let arg = |i: u32| args.get(i);
+    let outcome: Result<JsValue, Error> = match name {
+        "init" => match crate::config::Config::parse(&arg(0)) {
+            Ok(config) => sdk::init(config).await.map(|()| JsValue::TRUE),
+            Err(e) => Err(e),
+        },
+        "subscribe" => {
+            let opts = arg(1);
+            let options = sdk::SubscribeOptions {
+                uid: get(&opts, "uid").as_string().filter(|s| !s.is_empty()),
+                uid_signature: get(&opts, "uidSignature").as_string(),
+                tags: list(&get(&opts, "tags")),
+                topics: list(&get(&opts, "topics")),
+            };
+            let result = sdk::subscribe(options).await;
+            answer(&arg(0), name, result.map(JsValue::from))
+        }
+        "uid" => {
+            let result = sdk::set_uid(arg(0).as_string().unwrap_or_default(), arg(1).as_string()).await;
+            answer(&arg(2), name, result.map(JsValue::from))
+        }
+        "unsubscribe" => {
+            let only_uid = get(&arg(1), "uid").as_bool() == Some(true);
+            let result = if only_uid { sdk::log_out().await } else { sdk::unsubscribe().await };
+            answer(&arg(0), name, result.map(JsValue::from))
+        }
+        "status" => {
+            let result = sdk::status().await;
+            if let Some(cb) = callback(&arg(0)) {
+                let (subscribed, details) = match &result {
+                    Ok(s) => (s.subscribed, crate::status_object(s).into()),
+                    Err(_) => (false, JsValue::NULL),
+                };
+                let _ = cb.call2(&JsValue::NULL, &subscribed.into(), &details);
+            }
+            result.map(|s| crate::status_object(&s).into())
+        }
+        "tags" => {
+            let result = sdk::preferences(list(&arg(0)), None, None).await;
+            answer(&arg(1), name, result.map(JsValue::from))
+        }
+        "preferences" => {
+            let prefs = arg(0);
+            let result = sdk::preferences(
+                None,
+                list(&get(&prefs, "topics")),
+                get(&prefs, "frequency").as_string(),
+            )
+            .await;
+            answer(&arg(1), name, result.map(JsValue::from))
+        }
+        other => Err(Error::Invalid(format!("unknown command {other:?}"))),
+    };
+    match outcome {
+        Ok(v) => v,
+        Err(e) => {
+            report(name, &e);
+            e.into_js()
+        }
+    }
+}
+
+fn list(value: &JsValue) -> Option<Vec<String>> {
+    (!value.is_undefined() && !value.is_null()).then(|| Array::from(value).iter().filter_map(|v| v.as_string()).collect())
+}
+
+/// Calls `cb(result)` (false on error) and passes the result on.
+fn answer(cb: &JsValue, name: &str, result: Result<JsValue, Error>) -> Result<JsValue, Error> {
+    if let Some(cb) = callback(cb) {
+        let value = match &result {
+            Ok(v) => v.as_bool().unwrap_or(false),
+            Err(e) => {
+                report(name, e);
+                false
+            }
+        };
+        let _ = cb.call1(&JsValue::NULL, &value.into());
+        return result.or(Ok(JsValue::FALSE));
+    }
+    result
+}

@@ -1,0 +1,52 @@
+//! `init` options.
+
+use crate::error::{Error, Result};
+use crate::util::get;
+use wasm_bindgen::JsValue;
+
+/// What the site configured with `herald('init', {...})`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Herald server origin, e.g. `https://push.example.com` (default: the page's origin).
+    pub server: String,
+    /// Project id.
+    pub project: String,
+    /// Service worker URL (default `/herald-sw.js`).
+    pub service_worker: String,
+    /// Service worker scope (default: the worker's folder).
+    pub scope: Option<String>,
+    /// The site's endpoint that signs uids for the logged-in user.
+    pub auth_endpoint: Option<String>,
+    /// Headers sent to `auth_endpoint` (e.g. a CSRF token), as a JS object.
+    pub auth_headers: JsValue,
+    /// How long `pushManager.subscribe()` may take.
+    pub subscribe_timeout_ms: i32,
+}
+
+fn string(opts: &JsValue, key: &str) -> Option<String> {
+    get(opts, key).as_string().filter(|s| !s.is_empty())
+}
+
+impl Config {
+    /// Reads the options object.
+    pub fn parse(opts: &JsValue) -> Result<Self> {
+        let project = string(opts, "project").ok_or(Error::NotInitialized)?;
+        let origin = get(&get(&crate::util::global(), "location"), "origin").as_string().unwrap_or_default();
+        let server = string(opts, "server").unwrap_or(origin).trim_end_matches('/').to_string();
+        let timeout = get(opts, "subscribeTimeoutMs").as_f64().unwrap_or(15_000.0);
+        Ok(Self {
+            server,
+            project,
+            service_worker: string(opts, "serviceWorker").unwrap_or_else(|| "/herald-sw.js".into()),
+            scope: string(opts, "scope"),
+            auth_endpoint: string(opts, "authEndpoint"),
+            auth_headers: get(opts, "authHeaders"),
+            subscribe_timeout_ms: timeout.clamp(1.0, 600_000.0) as i32,
+        })
+    }
+
+    /// `{server}/api/v1/projects/{project}{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/v1/projects/{}{}", self.server, self.project, path)
+    }
+}

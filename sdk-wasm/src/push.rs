@@ -1,0 +1,87 @@
+//! The browser side of a push subscription: registering the service worker
+//! and asking its push manager for a subscription.
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::util::{b64url_decode, b64url_encode, call, get, global, wait, with_timeout};
+use js_sys::{Object, Reflect, Uint8Array};
+use wasm_bindgen::JsValue;
+
+/// A subscription's identity and keys, as `PushSubscription.toJSON()` gives them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Keys {
+    /// Push endpoint.
+    pub endpoint: String,
+    /// Public key.
+    pub p256dh: String,
+    /// Auth secret.
+    pub auth: String,
+    /// The VAPID key it was made with (base64url), when the browser says.
+    pub vapid_key: Option<String>,
+}
+
+/// Registers the worker (idempotent) and waits until it is active.
+pub async fn registration(config: &Config) -> Result<JsValue> {
+    let container = get(&get(&global(), "navigator"), "serviceWorker");
+    let options = Object::new();
+    if let Some(scope) = &config.scope {
+        Reflect::set(&options, &"scope".into(), &scope.into())?;
+    }
+    let registration = wait(call(&container, "register", &[config.service_worker.as_str().into(), options.into()])?).await?;
+    // A new worker installs before it activates; push needs an active one.
+    for _ in 0..100 {
+        if !get(&registration, "active").is_null() && !get(&registration, "active").is_undefined() {
+            return Ok(registration);
+        }
+        crate::util::sleep(50).await;
+    }
+    Err(Error::Browser("the service worker did not activate".into()))
+}
+
+/// The registration if the worker is already registered (never registers).
+pub async fn existing_registration(config: &Config) -> Option<JsValue> {
+    let container = get(&get(&global(), "navigator"), "serviceWorker");
+    let scope = config.scope.clone().unwrap_or_else(|| config.service_worker.clone());
+    let found = wait(call(&container, "getRegistration", &[scope.into()]).ok()?).await.ok()?;
+    (!found.is_undefined() && !found.is_null()).then_some(found)
+}
+
+/// The current subscription of a registration.
+pub async fn current(registration: &JsValue) -> Result<Option<JsValue>> {
+    let manager = get(registration, "pushManager");
+    let sub = wait(call(&manager, "getSubscription", &[])?).await?;
+    Ok((!sub.is_null() && !sub.is_undefined()).then_some(sub))
+}
+
+/// Subscribes with `vapid_key`, bounded by the configured timeout
+/// (Chromium without its push service never answers otherwise).
+pub async fn subscribe(registration: &JsValue, vapid_key: &str, timeout_ms: i32) -> Result<JsValue> {
+    let key = b64url_decode(vapid_key).ok_or_else(|| Error::Invalid("the server's VAPID key is not base64url".into()))?;
+    let options = Object::new();
+    Reflect::set(&options, &"userVisibleOnly".into(), &true.into())?;
+    Reflect::set(&options, &"applicationServerKey".into(), &Uint8Array::from(&key[..]).into())?;
+    let manager = get(registration, "pushManager");
+    with_timeout(call(&manager, "subscribe", &[options.into()])?, timeout_ms).await
+}
+
+/// Endpoint and keys of a subscription.
+pub fn keys(subscription: &JsValue) -> Result<Keys> {
+    let json = call(subscription, "toJSON", &[])?;
+    let keys = get(&json, "keys");
+    let text = |v: JsValue, what: &str| v.as_string().ok_or_else(|| Error::Browser(format!("the subscription has no {what}")));
+    let vapid_key = get(&get(subscription, "options"), "applicationServerKey");
+    let vapid_key = (!vapid_key.is_null() && !vapid_key.is_undefined())
+        .then(|| b64url_encode(&Uint8Array::new(&vapid_key).to_vec()));
+    Ok(Keys {
+        endpoint: text(get(&json, "endpoint"), "endpoint")?,
+        p256dh: text(get(&keys, "p256dh"), "p256dh key")?,
+        auth: text(get(&keys, "auth"), "auth secret")?,
+        vapid_key,
+    })
+}
+
+/// Ends a subscription in the browser.
+pub async fn unsubscribe(subscription: &JsValue) -> Result<()> {
+    wait(call(subscription, "unsubscribe", &[])?).await?;
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! Small helpers: base64url, timers, UUIDs and property access that work in
+//! a page and in a worker.
+
+use crate::error::{Error, Result};
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// base64url without padding.
+pub fn b64url_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    out
+}
+
+/// Decodes base64url or base64 (padding optional).
+pub fn b64url_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.bytes().filter(|c| *c != b'=') {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// The global object (window or worker scope).
+pub fn global() -> JsValue {
+    js_sys::global().into()
+}
+
+/// `obj[key]`, or undefined.
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &key.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Calls `obj[key](...args)`.
+pub fn call(obj: &JsValue, key: &str, args: &[JsValue]) -> Result<JsValue> {
+    let f: Function = get(obj, key)
+        .dyn_into()
+        .map_err(|_| Error::Browser(format!("{key} is not available")))?;
+    let args: js_sys::Array = args.iter().collect();
+    Ok(f.apply(obj, &args)?)
+}
+
+/// Awaits a JS promise.
+pub async fn wait(value: JsValue) -> Result<JsValue> {
+    Ok(JsFuture::from(Promise::from(value)).await?)
+}
+
+/// Resolves after `ms` milliseconds.
+pub async fn sleep(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        let _ = call(&global(), "setTimeout", &[resolve.into(), ms.into()]);
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// Awaits `value` (a promise) for at most `ms`; `Err(Timeout)` after.
+pub async fn with_timeout(value: JsValue, ms: i32) -> Result<JsValue> {
+    let timer = Promise::new(&mut |_, reject| {
+        let _ = call(&global(), "setTimeout", &[reject.into(), ms.into(), "herald-timeout".into()]);
+    });
+    let race = Promise::race(&[Promise::from(value), timer].iter().collect::<js_sys::Array>());
+    match JsFuture::from(race).await {
+        Ok(v) => Ok(v),
+        Err(e) if e.as_string().as_deref() == Some("herald-timeout") => Err(Error::Timeout),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A random UUID (crypto.randomUUID), for idempotency keys.
+pub fn uuid() -> String {
+    call(&get(&global(), "crypto"), "randomUUID", &[])
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| format!("{:x}-{:x}", (js_sys::Math::random() * 1e15) as u64, js_sys::Date::now() as u64))
+}
+
+/// Whether a JS value is a function.
+pub fn is_function(value: &JsValue) -> bool {
+    value.is_function()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64url_round_trips() {
+        for len in 0..40u8 {
+            let data: Vec<u8> = (0..len).map(|i| i.wrapping_mul(37)).collect();
+            assert_eq!(b64url_decode(&b64url_encode(&data)).as_deref(), Some(&data[..]));
+        }
+        assert_eq!(b64url_encode(b"\xfb\xff"), "-_8");
+        assert_eq!(b64url_decode("-_8=").as_deref(), Some(&b"\xfb\xff"[..]));
+        assert_eq!(b64url_decode("***"), None);
+    }
+}

@@ -1,0 +1,203 @@
+/* Herald service worker glue.
+ *
+ * Register it on its own (`/herald-sw.js`) or load it into a site's existing
+ * worker with importScripts('/herald-sw.js'). It only handles Herald's own
+ * pushes (payloads carrying Herald's `id` and `delivery`) and notifications
+ * it showed; everything else is left to the site's other handlers.
+ *
+ * State comes from the SDK's IndexedDB database `herald`: store `state`
+ * (key `current`: server, project, endpoint, auth, vapid_key, ...) and store
+ * `queue` (changes not yet acknowledged by the server, replayed here too).
+ */
+(function () {
+  'use strict';
+  const DB = 'herald';
+  const RETRIES = [1000, 2000, 5000, 10000];
+
+  function idb() {
+    return new Promise((resolve, reject) => {
+      const open = indexedDB.open(DB, 1);
+      open.onupgradeneeded = () => {
+        const db = open.result;
+        if (!db.objectStoreNames.contains('state')) db.createObjectStore('state');
+        if (!db.objectStoreNames.contains('queue')) db.createObjectStore('queue', { autoIncrement: true });
+      };
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+  }
+
+  async function store(name, mode, op) {
+    const db = await idb();
+    try {
+      return await new Promise((resolve, reject) => {
+        const request = op(db.transaction(name, mode).objectStore(name));
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+    } finally {
+      db.close();
+    }
+  }
+
+  const mirror = () => store('state', 'readonly', (s) => s.get('current')).catch(() => undefined);
+  const saveMirror = (m) => store('state', 'readwrite', (s) => s.put(m, 'current'));
+
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  // One attempt: 'done', 'refused' (4xx: retrying cannot help) or 'again'.
+  async function attempt(change) {
+    try {
+      const response = await fetch(change.url, {
+        method: change.method,
+        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': change.key },
+        body: change.body,
+      });
+      if (response.ok) return ['done', await response.json().catch(() => null)];
+      if (response.status === 429 || response.status >= 500) return ['again'];
+      return ['refused'];
+    } catch (e) {
+      return ['again'];
+    }
+  }
+
+  // Replays the SDK's queue in order; true when it is empty afterwards.
+  async function flush() {
+    let keys, changes;
+    try {
+      keys = await store('queue', 'readonly', (s) => s.getAllKeys());
+      changes = await store('queue', 'readonly', (s) => s.getAll());
+    } catch (e) {
+      return true;
+    }
+    for (let i = 0; i < keys.length; i++) {
+      const [outcome] = await attempt(changes[i]);
+      if (outcome === 'again') return false;
+      await store('queue', 'readwrite', (s) => s.delete(keys[i]));
+    }
+    return true;
+  }
+
+  // Sends a change with the SDK's retry schedule; queues it if the server stays away.
+  async function send(method, url, body) {
+    const change = { key: self.crypto.randomUUID(), method, url, body: JSON.stringify(body) };
+    if (await flush()) {
+      for (const delay of [0, ...RETRIES]) {
+        if (delay) await sleep(delay);
+        const [outcome, answer] = await attempt(change);
+        if (outcome === 'done') return answer;
+        if (outcome === 'refused') return null;
+      }
+    }
+    await store('queue', 'readwrite', (s) => s.add(change));
+    return null;
+  }
+
+  const api = (m, path) => `${m.server}/api/v1/projects/${m.project}${path}`;
+
+  async function receipt(delivery, kind) {
+    const m = await mirror();
+    if (!m || delivery === undefined) return;
+    // Receipts are idempotent on the server; a lost one is not queued.
+    for (const delay of [0, ...RETRIES.slice(0, 2)]) {
+      if (delay) await sleep(delay);
+      const [outcome] = await attempt({ key: self.crypto.randomUUID(), method: 'POST', url: api(m, '/receipts'), body: JSON.stringify({ delivery, kind }) });
+      if (outcome !== 'again') return;
+    }
+  }
+
+  function heraldPayload(event) {
+    if (!event.data) return null;
+    let data;
+    try {
+      data = event.data.json();
+    } catch (e) {
+      return null;
+    }
+    return data && typeof data === 'object' && 'delivery' in data && 'id' in data && 'title' in data ? data : null;
+  }
+
+  self.addEventListener('push', (event) => {
+    const p = heraldPayload(event);
+    if (!p) return; // not Herald's: the site's own handlers deal with it
+    const options = {
+      body: p.body || '',
+      tag: p.tag || undefined,
+      requireInteraction: !!p.require_interaction,
+      data: { herald: { id: p.id, delivery: p.delivery }, url: p.url || null, actions: p.actions || [], data: p.data ?? null },
+    };
+    if (p.icon) options.icon = p.icon;
+    if (p.image) options.image = p.image;
+    if (p.badge) options.badge = p.badge;
+    if (Array.isArray(p.actions) && p.actions.length) options.actions = p.actions.map((a) => ({ action: a.action, title: a.title }));
+    event.waitUntil(
+      Promise.all([
+        // Always shown, even with a focused tab: browsers (Safari/iOS above
+        // all) revoke subscriptions that receive silent pushes.
+        self.registration.showNotification(p.title || '', options),
+        self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((clients) => {
+          for (const client of clients) client.postMessage({ type: 'herald:push', payload: p });
+        }),
+      ])
+        .then(() => receipt(p.delivery, 'delivered'))
+        .then(flush),
+    );
+  });
+
+  self.addEventListener('notificationclick', (event) => {
+    const data = event.notification.data;
+    if (!data || !data.herald) return;
+    event.notification.close();
+    const action = (data.actions || []).find((a) => a.action === event.action);
+    const target = new URL((action && action.url) || data.url || '/', self.location.origin).href;
+    event.waitUntil(
+      (async () => {
+        const clients = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+        const open = clients.find((c) => c.url === target);
+        if (open && 'focus' in open) await open.focus();
+        else if (self.clients.openWindow) await self.clients.openWindow(target);
+        await receipt(data.herald.delivery, 'clicked');
+      })(),
+    );
+  });
+
+  function b64urlToBytes(s) {
+    const b64 = s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4);
+    return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  }
+
+  // The browser replaced or dropped the subscription: subscribe again with
+  // the project's key and move uid, tags and topics to the new endpoint.
+  self.addEventListener('pushsubscriptionchange', (event) => {
+    event.waitUntil(
+      (async () => {
+        const m = await mirror();
+        if (!m) return;
+        let fresh = event.newSubscription;
+        if (!fresh) {
+          const key = m.vapid_key ? b64urlToBytes(m.vapid_key) : event.oldSubscription && event.oldSubscription.options.applicationServerKey;
+          fresh = await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+        }
+        const json = fresh.toJSON();
+        const old = { endpoint: m.endpoint, auth: m.auth };
+        const state = await send('POST', api(m, '/subscriptions/rotate'), {
+          old_endpoint: old.endpoint,
+          old_auth: old.auth,
+          endpoint: json.endpoint,
+          keys: json.keys,
+        });
+        await saveMirror({
+          ...m,
+          endpoint: json.endpoint,
+          p256dh: json.keys.p256dh,
+          auth: json.keys.auth,
+          uid: state ? state.uid : m.uid,
+          acked_at: state ? Date.now() : m.acked_at,
+        });
+      })(),
+    );
+  });
+
+  self.addEventListener('install', () => self.skipWaiting());
+  self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim().then(flush)));
+})();
