@@ -21,19 +21,21 @@ function inOrder(task) {
 
 /** Pushpad-style commands: herald('subscribe', cb, {uid, uidSignature}). */
 export function herald(name, ...args) {
-  return inOrder(() => wasm.command(String(name), args));
+  return inOrder(() => wasm.command(String(name), args, false));
 }
 
-/** Module API: the same operations as async methods; failures reject with an Error carrying `code`. */
-export const init = (options) => inOrder(() => wasm.init(options));
-export const subscribe = (options = {}) => inOrder(() => wasm.subscribe(options));
-export const setUid = (uid, uidSignature) => inOrder(() => wasm.setUid(uid, uidSignature ?? undefined));
-export const logOut = () => inOrder(() => wasm.logOut());
-export const unsubscribe = () => inOrder(() => wasm.unsubscribe());
-export const status = () => inOrder(() => wasm.status());
-export const setTags = (tags) => inOrder(() => wasm.setTags(tags));
-export const setPreferences = (preferences) => inOrder(() => wasm.setPreferences(preferences));
-export const flush = () => inOrder(() => wasm.flush());
+// Module API: the same operations as async methods; a failure rejects with
+// an Error whose `code` says what happened ('needs-user-gesture', ...).
+const strict = (name, ...args) => inOrder(() => wasm.command(name, args, true));
+export const init = (options) => strict('init', options);
+export const subscribe = (options = {}) => strict('subscribe', null, options);
+export const setUid = (uid, uidSignature) => strict('setUid', uid, uidSignature ?? undefined);
+export const logOut = () => strict('logOut');
+export const unsubscribe = () => strict('optOut');
+export const status = () => strict('status', null);
+export const setTags = (tags) => strict('tags', tags);
+export const setPreferences = (preferences) => strict('preferences', preferences);
+export const flush = () => strict('flush');
 export const unsupportedReason = async () => {
   await ready;
   return wasm.unsupportedReason() ?? null;

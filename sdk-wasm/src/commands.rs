@@ -25,8 +25,10 @@ fn report(command: &str, error: &Error) {
     let _ = crate::util::call(&console, level, &[message.into()]);
 }
 
-/// Runs a command; resolves to its result (or the error object).
-pub async fn run(name: &str, args: &Array) -> JsValue {
+/// Runs a command. Not strict (Pushpad style): callbacks get the answer,
+/// failures are reported on the console, the promise resolves. Strict
+/// (module API): the promise rejects with the error.
+pub async fn run(name: &str, args: &Array, strict: bool) -> Result<JsValue, JsValue> {
     let arg = |i: u32| args.get(i);
     let outcome: Result<JsValue, Error> = match name {
         "init" => match crate::config::Config::parse(&arg(0)) {
@@ -78,13 +80,18 @@ pub async fn run(name: &str, args: &Array) -> JsValue {
             .await;
             answer(&arg(1), name, result.map(JsValue::from))
         }
+        "setUid" => sdk::set_uid(arg(0).as_string().unwrap_or_default(), arg(1).as_string()).await.map(JsValue::from),
+        "logOut" => sdk::log_out().await.map(JsValue::from),
+        "optOut" => sdk::unsubscribe().await.map(JsValue::from),
+        "flush" => Ok(crate::sync::flush().await.into()),
         other => Err(Error::Invalid(format!("unknown command {other:?}"))),
     };
     match outcome {
-        Ok(v) => v,
+        Ok(v) => Ok(v),
+        Err(e) if strict => Err(e.into_js()),
         Err(e) => {
             report(name, &e);
-            e.into_js()
+            Ok(e.into_js())
         }
     }
 }

@@ -4,8 +4,8 @@
 //! of truth; the mirror lets the SDK notice drift and replay lost changes.
 
 use crate::error::{Error, Result};
-use js_sys::{Object, Promise};
-use serde::{Deserialize, Serialize};
+use crate::util::get;
+use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -19,7 +19,7 @@ pub const STATE: &str = "state";
 pub const QUEUE: &str = "queue";
 
 /// What the browser is subscribed with, as last acknowledged by the server.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Mirror {
     /// Herald server.
     pub server: String,
@@ -46,7 +46,7 @@ pub struct Mirror {
 }
 
 /// A change waiting to reach the server.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Pending {
     /// Idempotency key, reused on every retry.
     pub key: String,
@@ -56,6 +56,87 @@ pub struct Pending {
     pub url: String,
     /// JSON body.
     pub body: String,
+}
+
+// Records are plain JS objects (the service worker reads them too), built
+// by hand: serde-wasm-bindgen's error paths alone pulled ~15 KB of float
+// formatting into the module.
+fn text(obj: &JsValue, key: &str) -> String {
+    get(obj, key).as_string().unwrap_or_default()
+}
+
+fn texts(obj: &JsValue, key: &str) -> Vec<String> {
+    let v = get(obj, key);
+    if v.is_undefined() || v.is_null() {
+        return Vec::new();
+    }
+    Array::from(&v).iter().filter_map(|s| s.as_string()).collect()
+}
+
+fn set(obj: &Object, key: &str, value: JsValue) {
+    let _ = Reflect::set(obj, &key.into(), &value);
+}
+
+fn list(items: &[String]) -> JsValue {
+    items.iter().map(JsValue::from).collect::<Array>().into()
+}
+
+impl Mirror {
+    fn to_js(&self) -> JsValue {
+        let o = Object::new();
+        for (k, v) in [
+            ("server", &self.server),
+            ("project", &self.project),
+            ("endpoint", &self.endpoint),
+            ("p256dh", &self.p256dh),
+            ("auth", &self.auth),
+            ("vapid_key", &self.vapid_key),
+            ("frequency", &self.frequency),
+        ] {
+            set(&o, k, v.as_str().into());
+        }
+        set(&o, "uid", self.uid.as_deref().map(JsValue::from).unwrap_or(JsValue::NULL));
+        set(&o, "tags", list(&self.tags));
+        set(&o, "topics", list(&self.topics));
+        set(&o, "acked_at", self.acked_at.into());
+        o.into()
+    }
+
+    fn from_js(v: &JsValue) -> Option<Self> {
+        let endpoint = get(v, "endpoint").as_string()?;
+        Some(Self {
+            server: text(v, "server"),
+            project: text(v, "project"),
+            endpoint,
+            p256dh: text(v, "p256dh"),
+            auth: text(v, "auth"),
+            vapid_key: text(v, "vapid_key"),
+            uid: get(v, "uid").as_string(),
+            tags: texts(v, "tags"),
+            topics: texts(v, "topics"),
+            frequency: text(v, "frequency"),
+            acked_at: get(v, "acked_at").as_f64().unwrap_or(0.0),
+        })
+    }
+}
+
+impl Pending {
+    fn to_js(&self) -> JsValue {
+        let o = Object::new();
+        for (k, v) in [("key", &self.key), ("method", &self.method), ("url", &self.url), ("body", &self.body)] {
+            set(&o, k, v.as_str().into());
+        }
+        o.into()
+    }
+
+    fn from_js(v: &JsValue) -> Option<Self> {
+        Some(Self {
+            key: get(v, "key").as_string()?,
+            method: text(v, "method"),
+            url: text(v, "url"),
+            body: text(v, "body"),
+        })
+    }
 }
 
 fn request_done(request: &IdbRequest) -> JsFuture {
@@ -116,12 +197,12 @@ pub async fn load() -> Result<Option<Mirror>> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
-    Ok(serde_wasm_bindgen::from_value(value).ok())
+    Ok(Mirror::from_js(&value))
 }
 
 /// Replaces the mirror.
 pub async fn save(mirror: &Mirror) -> Result<()> {
-    let value = serde_wasm_bindgen::to_value(mirror).map_err(|e| Error::Browser(e.to_string()))?;
+    let value = mirror.to_js();
     run(STATE, IdbTransactionMode::Readwrite, |s| s.put_with_key(&value, &"current".into())).await?;
     Ok(())
 }
@@ -134,7 +215,7 @@ pub async fn clear() -> Result<()> {
 
 /// Appends a change to the queue.
 pub async fn enqueue(pending: &Pending) -> Result<()> {
-    let value = serde_wasm_bindgen::to_value(pending).map_err(|e| Error::Browser(e.to_string()))?;
+    let value = pending.to_js();
     run(QUEUE, IdbTransactionMode::Readwrite, |s| s.add(&value)).await?;
     Ok(())
 }
@@ -148,7 +229,7 @@ pub async fn queued() -> Result<Vec<(JsValue, Pending)>> {
     Ok(keys
         .iter()
         .zip(values.iter())
-        .filter_map(|(k, v)| serde_wasm_bindgen::from_value(v).ok().map(|p| (k, p)))
+        .filter_map(|(k, v)| Pending::from_js(&v).map(|p| (k, p)))
         .collect())
 }
 
@@ -156,9 +237,4 @@ pub async fn queued() -> Result<Vec<(JsValue, Pending)>> {
 pub async fn dequeue(key: &JsValue) -> Result<()> {
     run(QUEUE, IdbTransactionMode::Readwrite, |s| s.delete(key)).await?;
     Ok(())
-}
-
-/// An empty JS object (helper for callers building options).
-pub fn object() -> Object {
-    Object::new()
 }

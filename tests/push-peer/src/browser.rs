@@ -151,7 +151,9 @@ impl BrowserState {
     }
 
     fn endpoint(&self, token: &str) -> Option<&EndpointRecord> {
-        self.by_token.get(token).and_then(|&i| self.endpoints.get(i))
+        self.by_token
+            .get(token)
+            .and_then(|&i| self.endpoints.get(i))
     }
 
     /// Whether connection `id` is the one that holds `uaid` (a newer connection
@@ -225,17 +227,15 @@ pub(crate) async fn websocket(
             .protocols([SUBPROTOCOL])
             .on_upgrade(move |socket| connection(inner, socket)),
         Err(rejection) => {
-            let mut response = text(
-                StatusCode::UPGRADE_REQUIRED,
+            // A plain GET / is an unknown resource, as it was before `/` served the
+            // WebSocket: counted, and answered 404.
+            inner.total_requests.fetch_add(1, Ordering::Relaxed);
+            text(
+                StatusCode::NOT_FOUND,
                 &format!(
-                    "push-peer: GET / is the WebPush WebSocket ({rejection}); \
-                     push messages go to POST /push/{{id}} or /wpush/{{token}}"
+                    "push-peer: no such resource (GET / is the WebPush WebSocket: {rejection})"
                 ),
-            );
-            response
-                .headers_mut()
-                .insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-            response
+            )
         }
     }
 }
@@ -442,7 +442,12 @@ impl Session {
         };
         let channel_id = match channel.as_str() {
             Some(id) if !id.is_empty() && id.len() <= 128 => id.to_string(),
-            _ => return refuse(&self.inner, format!("channelID {channel} is not a short string")),
+            _ => {
+                return refuse(
+                    &self.inner,
+                    format!("channelID {channel} is not a short string"),
+                );
+            }
         };
         let key = match message.get("key") {
             None | Some(Value::Null) => None,
@@ -466,7 +471,9 @@ impl Session {
             for i in browser.channel_endpoints(uaid, &channel_id) {
                 browser.endpoints[i].public.registered = false;
             }
-            browser.by_token.insert(token.clone(), browser.endpoints.len());
+            browser
+                .by_token
+                .insert(token.clone(), browser.endpoints.len());
             browser.endpoints.push(EndpointRecord {
                 public: BrowserEndpoint {
                     token,
@@ -638,8 +645,8 @@ fn ack_meaning(code: u64) -> &'static str {
 
 /// A `register` key: base64url (Firefox pads it) of an uncompressed P-256 point.
 fn decode_key(key: &str) -> Result<Vec<u8>, String> {
-    let bytes = b64::decode(key.trim_end_matches('='))
-        .map_err(|e| format!("key {key:?} is {e}"))?;
+    let bytes =
+        b64::decode(key.trim_end_matches('=')).map_err(|e| format!("key {key:?} is {e}"))?;
     ece::public_key(&bytes, "key").map_err(|e| format!("{e}: {key:?}"))?;
     Ok(bytes)
 }
@@ -674,10 +681,7 @@ pub(crate) async fn push(
     let (meta, claims) = match check(&inner, key.as_deref(), &headers, &body) {
         Ok(checked) => checked,
         Err(Refusal(status, reason)) => {
-            inner.reject(format!(
-                "POST /wpush/{token}: {} {reason}",
-                status.as_u16()
-            ));
+            inner.reject(format!("POST /wpush/{token}: {} {reason}", status.as_u16()));
             return text(status, &format!("push-peer: {reason}"));
         }
     };

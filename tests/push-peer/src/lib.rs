@@ -417,11 +417,7 @@ impl PushPeer {
     }
 
     /// Waits until `done` holds for the browser state or `timeout` passes.
-    async fn wait_browser(
-        &self,
-        timeout: Duration,
-        done: impl Fn(&browser::BrowserState) -> bool,
-    ) {
+    async fn wait_browser(&self, timeout: Duration, done: impl Fn(&browser::BrowserState) -> bool) {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let notified = self.inner.browser_events.notified();

@@ -1,0 +1,127 @@
+// The whole round trip in a real Firefox ESR against the real server and a
+// push service on loopback that speaks Mozilla's WebPush protocol:
+// subscribe with a uid -> send to the uid -> the worker shows it -> log out
+// -> a uid send reaches nothing, a broadcast still arrives -> the push
+// service resets the browser (pushsubscriptionchange) -> the worker rotates
+// -> a uid send arrives -> the server goes down, changes queue in IndexedDB
+// and land once it is back -> opt-out -> nothing arrives.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startPeer, startHerald, createProject, tempDatabase, freePort, launchFirefox, backend, sign, eventually, sleep } from './lib.mjs';
+
+let peer, server, project, browser, page, api, database, port;
+
+before(async () => {
+  peer = await startPeer();
+  database = tempDatabase();
+  project = createProject(database);
+  port = await freePort();
+  server = await startHerald(database, port);
+  api = backend(server, project);
+  browser = await launchFirefox(peer.ws);
+  page = await browser.newPage();
+  await page.goto(`${server.url}/index.html?project=${project.id}`);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  peer?.stop();
+});
+
+const notifications = () =>
+  page.evaluate(async () => {
+    const registration = await navigator.serviceWorker.getRegistration('/herald-sw.js');
+    const shown = registration ? await registration.getNotifications() : [];
+    return shown.map((n) => ({ title: n.title, body: n.body, delivery: n.data?.herald?.delivery }));
+  });
+
+const countTitled = async (title) => (await notifications()).filter((n) => n.title === title).length;
+
+test('subscribing with a uid, a send to the uid is shown by the worker and reaches the page', async () => {
+  const subscribed = await page.evaluate((uid, sig) => window.cmd('subscribe', { uid, uidSignature: sig }), 'alice', sign(project.secret, 'alice'));
+  assert.equal(subscribed, true);
+  const status = await page.evaluate(() => window.cmd('status'));
+  assert.equal(status.subscribed, true);
+  assert.equal(status.details.uid, 'alice');
+  assert.equal(status.details.permission, 'granted');
+
+  const started = Date.now();
+  const { id } = await api.send({ title: 'Order shipped', body: 'Your parcel is on its way', url: '/orders/1', target: { uids: ['alice'] } });
+  await eventually(async () => (await countTitled('Order shipped')) === 1, 10000, 'the notification to be shown');
+  const shownAfterMs = Date.now() - started;
+  const received = await page.evaluate(() => window.received);
+  assert.equal(received.length, 1);
+  assert.equal(received[0].body, 'Your parcel is on its way');
+  assert.equal(received[0].id, id);
+  const progress = await api.waitDone(id);
+  assert.equal(progress.counts.sent, 1);
+  await eventually(async () => (await api.call('GET', `/notifications/${id}`)).body.counts.delivered === 1, 5000, 'the delivered receipt');
+  console.log(`push -> shown in ${shownAfterMs} ms`);
+});
+
+test('after log out a uid send reaches nothing and a broadcast still arrives', async () => {
+  const done = await page.evaluate(() => window.cmd('unsubscribe', { uid: true }));
+  assert.equal(done, true);
+  const status = await page.evaluate(() => window.cmd('status'));
+  assert.equal(status.subscribed, true);
+  assert.equal(status.details.uid, null);
+
+  const toUid = await api.send({ title: 'Private', target: { uids: ['alice'] } });
+  assert.equal(toUid.queued, 0);
+  const broadcast = await api.send({ title: 'Sale', target: { all: true } });
+  await eventually(async () => (await countTitled('Sale')) === 1, 10000, 'the broadcast');
+  assert.equal((await api.waitDone(broadcast.id)).counts.sent, 1);
+  assert.equal(await countTitled('Private'), 0);
+});
+
+test('when the push service resets the browser, the worker rotates and uid sends arrive again', async () => {
+  await page.evaluate((uid, sig) => window.cmd('uid', uid, sig), 'bob', sign(project.secret, 'bob'));
+  const before = (await api.call('GET', '/users/bob/subscriptions')).body.subscriptions;
+  assert.equal(before.length, 1);
+  await peer.control('reset-uaid', {});
+  // Firefox reconnects, gets a new uaid, drops its subscriptions and fires
+  // pushsubscriptionchange; the worker subscribes again and calls rotate.
+  const after = await eventually(async () => {
+    const subs = (await api.call('GET', '/users/bob/subscriptions')).body.subscriptions;
+    return subs.length === 1 && subs[0].endpoint_hash !== before[0].endpoint_hash && subs;
+  }, 20000, 'the rotation');
+  assert.equal(after[0].status, 'active');
+  const { id } = await api.send({ title: 'After rotation', target: { uids: ['bob'] } });
+  await eventually(async () => (await countTitled('After rotation')) === 1, 10000, 'the push after rotation');
+  assert.equal((await api.waitDone(id)).counts.sent, 1);
+});
+
+test('changes made while the server is down are queued in IndexedDB and land once, when it is back', async () => {
+  await server.stop();
+  const result = await page.evaluate(() => window.cmd('tags', ['vip']));
+  // The SDK tried with back-off, then kept the change for later.
+  const queued = await page.evaluate(
+    () => new Promise((resolve) => {
+      const open = indexedDB.open('herald', 1);
+      open.onsuccess = () => {
+        const request = open.result.transaction('queue').objectStore('queue').getAll();
+        request.onsuccess = () => resolve(request.result.length);
+      };
+    }),
+  );
+  assert.equal(queued, 1, `queued after ${JSON.stringify(result)}`);
+  server = await startHerald(database, port);
+  api = backend(server, project);
+  // The next load replays the queue.
+  await page.reload();
+  await eventually(async () => (await page.evaluate(() => window.cmd('status'))).details?.tags?.includes('vip'), 15000, 'the queued change');
+  const vip = await api.send({ title: 'VIP', target: { tags: 'vip' } });
+  assert.equal(vip.queued, 1);
+});
+
+test('after opting out nothing arrives and status says not subscribed', async () => {
+  const done = await page.evaluate(() => window.cmd('unsubscribe'));
+  assert.equal(done, true);
+  const status = await page.evaluate(() => window.cmd('status'));
+  assert.equal(status.subscribed, false);
+  const broadcast = await api.send({ title: 'Nobody', target: { all: true } });
+  assert.equal(broadcast.queued, 0);
+  await sleep(1000);
+  assert.equal(await countTitled('Nobody'), 0);
+});

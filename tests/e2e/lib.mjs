@@ -1,0 +1,152 @@
+// Helpers for the end-to-end tests: the real Herald binary, the push-service
+// peer binary (Mozilla's WebPush WebSocket protocol + RFC 8030), and a real
+// headless browser driven by puppeteer-core.
+import { spawn, execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import puppeteer from 'puppeteer-core';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = (name) => join(root, 'target', process.env.HERALD_PROFILE || 'debug', name);
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** Starts a process and resolves with the first stdout/stderr line matching `pattern`. */
+function startProcess(file, args, { stream = 'stderr', pattern, env = {} }) {
+  const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const log = [];
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child[stream] });
+    const other = stream === 'stderr' ? child.stdout : child.stderr;
+    other.on('data', (d) => log.push(String(d)));
+    lines.on('line', (line) => {
+      log.push(line);
+      const match = line.match(pattern);
+      if (match) resolve({ child, match, log });
+    });
+    child.on('exit', (code) => reject(new Error(`${file} exited (${code}):\n${log.join('\n')}`)));
+  });
+}
+
+export async function startPeer() {
+  const { child, match } = await startProcess(bin('push-peer'), [], { stream: 'stdout', pattern: /^\{.*"ws".*\}$/ });
+  const info = JSON.parse(match[0]);
+  return {
+    ...info,
+    control: (path, body) =>
+      fetch(`${info.origin}/_control/${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json()),
+    stop: () => child.kill('SIGTERM'),
+  };
+}
+
+export function createProject(databaseUrl) {
+  const out = execFileSync(bin('herald'), ['--database-url', databaseUrl, 'project', 'create', '--name', 'E2E shop']);
+  return JSON.parse(String(out));
+}
+
+/** A Herald server on `port` (fixed, so a restart keeps the page's server URL). */
+export async function startHerald(databaseUrl, port) {
+  const { child, log } = await startProcess(
+    bin('herald'),
+    ['--database-url', databaseUrl, 'serve', '--listen', `127.0.0.1:${port}`, '--allow-origin', '*',
+      '--site-dir', join(root, 'tests', 'e2e', 'site'), '--dist-dir', join(root, 'dist'),
+      '--retry-base-ms', '200', '--vapid-subject', 'mailto:e2e@herald.example'],
+    { pattern: /listening on/, env: { RUST_LOG: 'info' } },
+  );
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    log,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export function tempDatabase() {
+  return `sqlite://${join(mkdtempSync(join(tmpdir(), 'herald-e2e-')), 'herald.db')}`;
+}
+
+export const sign = (secret, uid) => createHmac('sha256', secret).update(uid).digest('hex');
+
+export async function launchFirefox(wsUrl) {
+  return puppeteer.launch({
+    browser: 'firefox',
+    executablePath: process.env.FIREFOX || '/usr/lib/firefox-esr/firefox-esr',
+    headless: true,
+    extraPrefsFirefox: {
+      'dom.push.serverURL': wsUrl,
+      'dom.push.connection.enabled': true,
+      'dom.push.testing.allowInsecureServerURL': true,
+      'dom.push.retryBaseInterval': 500,
+      'permissions.default.desktop-notification': 1,
+      'alerts.useSystemBackend': false,
+      'dom.serviceWorkers.testing.enabled': true,
+    },
+  });
+}
+
+export async function launchChromium() {
+  return puppeteer.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+}
+
+/** The backend side: send and read notifications with the API token. */
+export function backend(server, project) {
+  const call = async (method, path, body) => {
+    const response = await fetch(`${server.url}/api/v1/projects/${project.id}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${project.api_token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: await response.json().catch(() => null) };
+  };
+  return {
+    call,
+    send: async (body) => {
+      const answer = await call('POST', '/notifications', body);
+      if (answer.status !== 202) throw new Error(`send refused: ${JSON.stringify(answer)}`);
+      return answer.body;
+    },
+    waitDone: async (id, timeoutMs = 15000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const answer = await call('GET', `/notifications/${id}`);
+        if (answer.body.status === 'done' || Date.now() > deadline) return answer.body;
+        await sleep(100);
+      }
+    },
+  };
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
+export async function eventually(check, timeoutMs = 10000, what = 'condition') {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
