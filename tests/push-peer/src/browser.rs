@@ -95,8 +95,8 @@ struct Pending {
 enum Command {
     /// Write the UAID's queued messages.
     Flush,
-    /// Close the socket (code 1000) and end.
-    Close,
+    /// Close the socket (code 1000, with this reason) and end.
+    Close(&'static str),
 }
 
 /// The connection that completed `hello` for a UAID.
@@ -118,6 +118,8 @@ pub(crate) struct BrowserState {
     endpoints: Vec<EndpointRecord>,
     by_token: HashMap<String, usize>,
     uaids: HashMap<String, Uaid>,
+    /// Every open connection, whether or not it said `hello`.
+    open: HashMap<u64, mpsc::UnboundedSender<Command>>,
     pub(crate) forwarded: Vec<Forwarded>,
     next_connection: u64,
 }
@@ -139,11 +141,10 @@ impl BrowserState {
     /// Closes every connection, forgets every UAID and its queue, and marks every
     /// endpoint unregistered.
     pub(crate) fn reset(&mut self) {
-        for (_, uaid) in self.uaids.drain() {
-            if let Some(connection) = uaid.connection {
-                // A connection task that already ended has nothing to close.
-                let _ = connection.commands.send(Command::Close);
-            }
+        self.uaids.clear();
+        for commands in self.open.values() {
+            // A connection task that already ended has nothing to close.
+            let _ = commands.send(Command::Close("push-peer: UAID reset"));
         }
         for record in &mut self.endpoints {
             record.public.registered = false;
@@ -264,7 +265,9 @@ async fn connection(inner: Arc<Inner>, mut socket: WebSocket) {
     let id = {
         let mut state = inner.state();
         state.browser.next_connection += 1;
-        state.browser.next_connection
+        let id = state.browser.next_connection;
+        state.browser.open.insert(id, commands.clone());
+        id
     };
     let mut session = Session {
         inner,
@@ -304,10 +307,12 @@ async fn connection(inner: Arc<Inner>, mut socket: WebSocket) {
                         break;
                     }
                 }
-                Some(Command::Close) | None => {
-                    close(&mut socket, close_code::NORMAL, "push-peer: UAID reset").await;
+                Some(Command::Close(reason)) => {
+                    close(&mut socket, close_code::NORMAL, reason).await;
                     break;
                 }
+                // Never: the session holds a sender itself.
+                None => break,
             },
         }
     }
@@ -413,7 +418,9 @@ impl Session {
             };
             if let Some(previous) = entry.connection.replace(connection) {
                 // The older connection may have ended already.
-                let _ = previous.commands.send(Command::Close);
+                let _ = previous.commands.send(Command::Close(
+                    "push-peer: a newer connection took this UAID",
+                ));
             }
             uaid
         };
@@ -621,9 +628,11 @@ impl Session {
 
     /// The connection ended: it no longer holds its UAID.
     fn detach(&self) {
-        if let Some(uaid) = &self.uaid {
+        {
             let mut state = self.inner.state();
-            if let Some(entry) = state.browser.uaids.get_mut(uaid)
+            state.browser.open.remove(&self.id);
+            if let Some(uaid) = &self.uaid
+                && let Some(entry) = state.browser.uaids.get_mut(uaid)
                 && entry.connection.as_ref().is_some_and(|c| c.id == self.id)
             {
                 entry.connection = None;

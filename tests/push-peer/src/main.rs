@@ -36,6 +36,7 @@ async fn main() {
         }
     }
 
+    let stop = Stop::install();
     let peer = PushPeer::start().await;
     let line = json!({
         "origin": peer.origin(),
@@ -56,7 +57,7 @@ async fn main() {
         peer.origin()
     );
 
-    let stop = stop_signal(ignore_stdin);
+    let stop = stop.wait(ignore_stdin);
     tokio::pin!(stop);
     let mut log = Log::default();
     loop {
@@ -77,56 +78,87 @@ async fn main() {
     }
 }
 
-/// Resolves when the peer should stop, with the reason.
-async fn stop_signal(ignore_stdin: bool) -> &'static str {
-    let stdin_closed = async move {
-        if ignore_stdin {
-            return std::future::pending().await;
-        }
-        let (closed_tx, closed_rx) = tokio::sync::oneshot::channel::<()>();
-        // A plain thread, not tokio's stdin: a blocked read must not hold up exit.
-        std::thread::spawn(move || {
-            let mut stdin = std::io::stdin().lock();
-            let mut buffer = [0u8; 1024];
-            loop {
-                match stdin.read(&mut buffer) {
-                    Ok(0) => break,
-                    Ok(_) => {}
-                    Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(_) => break,
-                }
+/// The ways the peer is told to stop. Signal handlers are installed before the
+/// JSON line is printed, so a signal sent right after reading it is not missed.
+struct Stop {
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl Stop {
+    fn install() -> Stop {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Stop {
+                terminate: signal(SignalKind::terminate()).ok(),
+                interrupt: signal(SignalKind::interrupt()).ok(),
             }
-            // main may be gone already.
-            let _ = closed_tx.send(());
-        });
-        // An error means the thread ended without sending: stdin is gone too.
-        let _ = closed_rx.await;
-    };
-    tokio::select! {
-        () = stdin_closed => "stdin closed",
-        () = terminated() => "SIGTERM",
-        result = tokio::signal::ctrl_c() => match result {
+        }
+        #[cfg(not(unix))]
+        {
+            Stop {}
+        }
+    }
+
+    /// Resolves when the peer should stop, with the reason.
+    async fn wait(self, ignore_stdin: bool) -> &'static str {
+        tokio::select! {
+            () = stdin_closed(ignore_stdin) => "stdin closed",
+            reason = self.signal() => reason,
+        }
+    }
+
+    #[cfg(unix)]
+    async fn signal(self) -> &'static str {
+        async fn next(signal: Option<tokio::signal::unix::Signal>) {
+            match signal {
+                Some(mut signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            () = next(self.terminate) => "SIGTERM",
+            () = next(self.interrupt) => "Ctrl-C",
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn signal(self) -> &'static str {
+        match tokio::signal::ctrl_c().await {
             Ok(()) => "Ctrl-C",
             Err(_) => std::future::pending().await,
-        },
-    }
-}
-
-/// Resolves on SIGTERM (never where there is no such signal).
-#[cfg(unix)]
-async fn terminated() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            term.recv().await;
         }
-        Err(_) => std::future::pending().await,
     }
 }
 
-#[cfg(not(unix))]
-async fn terminated() {
-    std::future::pending().await
+/// Resolves when stdin reaches its end (never with `ignore_stdin`).
+async fn stdin_closed(ignore_stdin: bool) {
+    if ignore_stdin {
+        return std::future::pending().await;
+    }
+    let (closed_tx, closed_rx) = tokio::sync::oneshot::channel::<()>();
+    // A plain thread, not tokio's stdin: a blocked read must not hold up exit.
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut buffer = [0u8; 1024];
+        loop {
+            match stdin.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        // main may be gone already.
+        let _ = closed_tx.send(());
+    });
+    // An error means the thread ended without sending: stdin is gone too.
+    let _ = closed_rx.await;
 }
 
 /// What has been logged so far.

@@ -387,13 +387,14 @@ async fn reset_uaid_closes_sockets_and_drops_endpoints() {
     let uaid = browser.hello("").await;
     let endpoint = browser.register(CHANNEL, None).await;
     assert_eq!(peer.connected_browsers(), 1);
+    // A socket that has not said hello yet is closed too.
+    let mut idle = Browser::connect(&peer).await;
+    idle.send(json!({})).await;
+    assert_eq!(idle.recv().await, json!({}));
 
     peer.reset_uaid();
-    let code = browser.closed().await;
-    assert!(
-        code.is_none() || code == Some(CloseCode::Normal),
-        "closed with {code:?}"
-    );
+    assert_eq!(browser.closed().await, Some(CloseCode::Normal));
+    assert_eq!(idle.closed().await, Some(CloseCode::Normal));
     assert_eq!(peer.wait_connected(0, WAIT).await, 0);
 
     let gone = post(browser.push(&peer, &signer, b"x"), &endpoint).await;
