@@ -10,7 +10,10 @@ rm -rf dist/sdk dist/sw
 mkdir -p dist/sdk dist/sw
 wasm-bindgen --target web --no-typescript --out-dir dist/sdk \
   target/wasm32-unknown-unknown/wasm-release/herald_sdk.wasm
-wasm-opt -Oz --strip-debug --strip-producers dist/sdk/herald_sdk_bg.wasm -o dist/sdk/herald_sdk_bg.wasm
+# binaryen 132 from npm: Debian's wasm-opt 108 miscompiles wasm-bindgen's
+# reference-type tables (Firefox: "can only pass WebAssembly exported
+# functions to funcref").
+node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers dist/sdk/herald_sdk_bg.wasm -o dist/sdk/herald_sdk_bg.wasm
 cp sdk-wasm/js/herald.js sdk-wasm/js/herald.d.ts dist/sdk/
 cp service-worker/herald-sw.js dist/sw/
 for f in dist/sdk/herald.js dist/sdk/herald_sdk.js dist/sdk/herald_sdk_bg.wasm dist/sw/herald-sw.js; do

@@ -11,7 +11,5 @@ if [ "$have" != "$want" ]; then
   # Without --locked: the registry mirror lacks some newest transitive versions.
   cargo install wasm-bindgen-cli --version "$want" >&2
 fi
-if ! command -v wasm-opt >/dev/null; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq binaryen >&2 || { apt-get update -qq >&2 && apt-get install -y -qq binaryen >&2; }
-fi
+# wasm-opt comes from the npm package binaryen (a devDependency).
+[ -x node_modules/.bin/wasm-opt ] || npm ci --no-audit --no-fund >&2

@@ -87,6 +87,7 @@ export const sign = (secret, uid) => createHmac('sha256', secret).update(uid).di
 export async function launchFirefox(wsUrl) {
   return puppeteer.launch({
     browser: 'firefox',
+    protocolTimeout: 60000,
     executablePath: process.env.FIREFOX || '/usr/lib/firefox-esr/firefox-esr',
     headless: true,
     extraPrefsFirefox: {
