@@ -12,4 +12,4 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "$want" >&2
 fi
 # wasm-opt comes from the npm package binaryen (a devDependency).
-[ -x node_modules/.bin/wasm-opt ] || npm ci --no-audit --no-fund >&2
+[ -x node_modules/.bin/wasm-opt ] || PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund >&2

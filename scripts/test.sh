@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: formatting, clippy, and every test on SQLite and
-# PostgreSQL. Without a postgres DATABASE_URL it starts a throw-away local
+# Runs the whole test suite: formatting, clippy, every Rust test on SQLite and
+# PostgreSQL, the SDK build, and the end-to-end tests in real Firefox and
+# Chromium. Without a postgres DATABASE_URL it starts a throw-away local
 # PostgreSQL cluster and stops it afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --browsers
+scripts/install-web-tools.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets -- -D warnings
+cargo clippy -p herald-sdk --target wasm32-unknown-unknown -- -D warnings
 
 started_pg=""
 cleanup() { [ -n "$started_pg" ] && scripts/postgres.sh stop || true; }
@@ -26,3 +29,8 @@ unset DATABASE_URL
 
 echo "== cargo test (SQLite and PostgreSQL at ${HERALD_TEST_POSTGRES_URL})"
 cargo test --workspace
+
+echo "== SDK build and browser tests"
+npm run build
+cargo build --bin herald --bin push-peer
+npm test

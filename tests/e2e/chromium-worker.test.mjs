@@ -1,0 +1,105 @@
+// Chromium cannot subscribe here (its push service is Google's), so this
+// drives the worker's handlers through DevTools' deliverPushMessage, checks
+// that the SDK's subscribe time-out answers instead of hanging, and that
+// Herald's worker works inside a site's own worker via importScripts.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startHerald, createProject, tempDatabase, freePort, launchChromium, eventually, sleep } from './lib.mjs';
+
+let server, project, browser;
+
+before(async () => {
+  const database = tempDatabase();
+  project = createProject(database);
+  server = await startHerald(database, await freePort());
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Opens the test page, grants notifications, registers `worker`, returns the page and a DevTools session. */
+async function setUp(worker) {
+  const context = await browser.createBrowserContext();
+  await context.overridePermissions(server.url, ['notifications']);
+  const page = await context.newPage();
+  await page.goto(`${server.url}/index.html?project=${project.id}&timeout=1500`);
+  const cdp = await page.createCDPSession();
+  await cdp.send('ServiceWorker.enable');
+  const registrationId = new Promise((resolve) => {
+    cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
+      const found = registrations.find((r) => r.scopeURL.startsWith(server.url) && !r.isDeleted);
+      if (found) resolve(found.registrationId);
+    });
+  });
+  await page.evaluate((url) => navigator.serviceWorker.register(url).then(() => navigator.serviceWorker.ready), worker);
+  const id = await registrationId;
+  const push = (data) => cdp.send('ServiceWorker.deliverPushMessage', { origin: server.url, registrationId: id, data: JSON.stringify(data) });
+  const shown = () =>
+    page.evaluate(async () => {
+      const registration = await navigator.serviceWorker.ready;
+      return (await registration.getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }));
+    });
+  return { context, page, push, shown };
+}
+
+const heraldPayload = (title, delivery) => ({
+  id: 7, delivery, title, body: 'from the test', url: '/orders/7', icon: null, image: null, badge: null,
+  actions: [{ action: 'track', title: 'Track', url: '/track/7' }], tag: `t${delivery}`, require_interaction: false, data: { k: 1 },
+});
+
+test('subscribe answers false instead of hanging when Chromium cannot reach its push service', async () => {
+  const { context, page } = await setUp('/herald-sw.js');
+  const started = Date.now();
+  const result = await page.evaluate(() => window.cmd('subscribe'));
+  assert.equal(result, false);
+  assert.ok(Date.now() - started < 10000);
+  assert.equal((await page.evaluate(() => window.cmd('status'))).subscribed, false);
+  await context.close();
+});
+
+test('a push service that never answers subscribe() is cut off after subscribeTimeoutMs', async () => {
+  const { context, page } = await setUp('/herald-sw.js');
+  // What Chromium does without Google's push service on some set-ups: the
+  // promise never settles. The SDK must not wait for ever.
+  await page.evaluate(() => {
+    PushManager.prototype.subscribe = () => new Promise(() => {});
+  });
+  const started = Date.now();
+  const error = await page.evaluate(() => import('/sdk/herald.js').then((m) => m.subscribe()).then(() => null, (e) => e.code));
+  const took = Date.now() - started;
+  assert.equal(error, 'timeout');
+  assert.ok(took >= 1400 && took < 8000, `answered after ${took} ms`);
+  assert.equal(await page.evaluate(() => window.cmd('subscribe')), false);
+  await context.close();
+});
+
+test('the worker shows a Herald push with its content and posts it to the page', async () => {
+  const { context, page, push, shown } = await setUp('/herald-sw.js');
+  await push(heraldPayload('Shipped', 1));
+  const list = await eventually(async () => (await shown()).length === 1 && shown(), 5000, 'the notification');
+  assert.equal(list[0].title, 'Shipped');
+  assert.equal(list[0].body, 'from the test');
+  assert.equal(list[0].tag, 't1');
+  assert.equal(list[0].data.url, '/orders/7');
+  assert.deepEqual(list[0].data.herald, { id: 7, delivery: 1 });
+  const received = await eventually(() => page.evaluate(() => window.received.length && window.received), 5000, 'the page message');
+  assert.equal(received[0].title, 'Shipped');
+  await context.close();
+});
+
+test("inside a site's worker via importScripts, Herald's pushes are Herald's and the site's stay the site's", async () => {
+  const { context, push, shown } = await setUp('/site-sw.js');
+  await push({ site: 'hello' });
+  await push(heraldPayload('From Herald', 2));
+  const list = await eventually(async () => (await shown()).length === 2 && shown(), 5000, 'both notifications');
+  const titles = list.map((n) => n.title).sort();
+  assert.deepEqual(titles, ['From Herald', 'site: hello']);
+  const site = list.find((n) => n.title === 'site: hello');
+  assert.equal(site.data, null, 'Herald did not touch the site notification');
+  await sleep(200);
+  assert.equal((await shown()).length, 2, 'no extra notification for the site push');
+  await context.close();
+});

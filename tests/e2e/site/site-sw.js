@@ -1,0 +1,16 @@
+// A site's own service worker that loads Herald's into itself. Its own push
+// handler deals with the site's pushes; Herald's glue must ignore those and
+// handle only Herald's.
+self.sitePushes = [];
+self.addEventListener('push', (event) => {
+  let data = null;
+  try {
+    data = event.data ? event.data.json() : null;
+  } catch (e) {
+    data = event.data ? event.data.text() : null;
+  }
+  if (data && data.site) {
+    event.waitUntil(self.registration.showNotification('site: ' + data.site, { tag: 'site' }));
+  }
+});
+importScripts('/herald-sw.js');
