@@ -21,6 +21,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq "${missing[@]}" >&2
 fi
 
+# geckodriver drives Firefox for the SDK's wasm-bindgen tests.
+if [ "${1:-}" = "--browsers" ] && ! command -v geckodriver >/dev/null; then
+  echo "installing geckodriver" >&2
+  cargo install geckodriver >&2
+fi
+
 # rustfmt and clippy come with the toolchain here; add them if a minimal one lacks them.
 for comp in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$comp" || rustup component add "$comp" >&2 || true

@@ -33,4 +33,5 @@ cargo test --workspace
 echo "== SDK build and browser tests"
 npm run build
 cargo build --bin herald --bin push-peer
+scripts/wasm-test.sh
 npm test

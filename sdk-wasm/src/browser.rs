@@ -21,19 +21,25 @@ pub fn unsupported_reason() -> Option<String> {
     }
     if get(&g, "PushManager").is_undefined() {
         if is_ios(&navigator) && !is_standalone(&g) {
-            return Some("on iOS and iPadOS, web push works only in a web app added to the Home Screen".into());
+            return Some(
+                "on iOS and iPadOS, web push works only in a web app added to the Home Screen"
+                    .into(),
+            );
         }
         return Some("the Push API is missing".into());
     }
     if is_ios(&navigator) && !is_standalone(&g) {
-        return Some("on iOS and iPadOS, web push works only in a web app added to the Home Screen".into());
+        return Some(
+            "on iOS and iPadOS, web push works only in a web app added to the Home Screen".into(),
+        );
     }
     None
 }
 
 fn is_ios(navigator: &JsValue) -> bool {
     let ua = get(navigator, "userAgent").as_string().unwrap_or_default();
-    let touch_mac = ua.contains("Macintosh") && get(navigator, "maxTouchPoints").as_f64().unwrap_or(0.0) > 1.0;
+    let touch_mac =
+        ua.contains("Macintosh") && get(navigator, "maxTouchPoints").as_f64().unwrap_or(0.0) > 1.0;
     ua.contains("iPhone") || ua.contains("iPad") || ua.contains("iPod") || touch_mac
 }
 
@@ -61,7 +67,9 @@ pub async fn queried_permission() -> Option<String> {
     }
     let query = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&query, &"name".into(), &"notifications".into());
-    let status = wait(call(&permissions, "query", &[query.into()]).ok()?).await.ok()?;
+    let status = wait(call(&permissions, "query", &[query.into()]).ok()?)
+        .await
+        .ok()?;
     get(&status, "state").as_string()
 }
 
@@ -79,5 +87,7 @@ pub fn in_user_gesture() -> bool {
 pub async fn request_permission() -> Result<String> {
     let notification = get(&global(), "Notification");
     let result = wait(call(&notification, "requestPermission", &[])?).await?;
-    result.as_string().ok_or_else(|| Error::Browser("requestPermission gave no answer".into()))
+    result
+        .as_string()
+        .ok_or_else(|| Error::Browser("requestPermission gave no answer".into()))
 }

@@ -20,7 +20,11 @@ fn report(command: &str, error: &Error) {
         Error::Unsupported(_) | Error::Queued => "info",
         _ => "warn",
     };
-    let message = format!("herald('{command}'): {} [{}]", error.message(), error.code());
+    let message = format!(
+        "herald('{command}'): {} [{}]",
+        error.message(),
+        error.code()
+    );
     let console = get(&crate::util::global(), "console");
     let _ = crate::util::call(&console, level, &[message.into()]);
 }
@@ -47,12 +51,17 @@ pub async fn run(name: &str, args: &Array, strict: bool) -> Result<JsValue, JsVa
             answer(&arg(0), name, result.map(JsValue::from))
         }
         "uid" => {
-            let result = sdk::set_uid(arg(0).as_string().unwrap_or_default(), arg(1).as_string()).await;
+            let result =
+                sdk::set_uid(arg(0).as_string().unwrap_or_default(), arg(1).as_string()).await;
             answer(&arg(2), name, result.map(JsValue::from))
         }
         "unsubscribe" => {
             let only_uid = get(&arg(1), "uid").as_bool() == Some(true);
-            let result = if only_uid { sdk::log_out().await } else { sdk::unsubscribe().await };
+            let result = if only_uid {
+                sdk::log_out().await
+            } else {
+                sdk::unsubscribe().await
+            };
             answer(&arg(0), name, result.map(JsValue::from))
         }
         "status" => {
@@ -80,7 +89,9 @@ pub async fn run(name: &str, args: &Array, strict: bool) -> Result<JsValue, JsVa
             .await;
             answer(&arg(1), name, result.map(JsValue::from))
         }
-        "setUid" => sdk::set_uid(arg(0).as_string().unwrap_or_default(), arg(1).as_string()).await.map(JsValue::from),
+        "setUid" => sdk::set_uid(arg(0).as_string().unwrap_or_default(), arg(1).as_string())
+            .await
+            .map(JsValue::from),
         "logOut" => sdk::log_out().await.map(JsValue::from),
         "optOut" => sdk::unsubscribe().await.map(JsValue::from),
         "flush" => Ok(crate::sync::flush().await.into()),
@@ -97,7 +108,12 @@ pub async fn run(name: &str, args: &Array, strict: bool) -> Result<JsValue, JsVa
 }
 
 fn list(value: &JsValue) -> Option<Vec<String>> {
-    (!value.is_undefined() && !value.is_null()).then(|| Array::from(value).iter().filter_map(|v| v.as_string()).collect())
+    (!value.is_undefined() && !value.is_null()).then(|| {
+        Array::from(value)
+            .iter()
+            .filter_map(|v| v.as_string())
+            .collect()
+    })
 }
 
 /// Calls `cb(result)` (false on error) and passes the result on.

@@ -47,7 +47,14 @@ pub(crate) fn status_object(status: &sdk::Status) -> Object {
     let list = |v: &[String]| JsValue::from(v.iter().map(JsValue::from).collect::<Array>());
     set("subscribed", status.subscribed.into());
     set("permission", status.permission.as_str().into());
-    set("uid", status.uid.as_deref().map(JsValue::from).unwrap_or(JsValue::NULL));
+    set(
+        "uid",
+        status
+            .uid
+            .as_deref()
+            .map(JsValue::from)
+            .unwrap_or(JsValue::NULL),
+    );
     set("tags", list(&status.tags));
     set("topics", list(&status.topics));
     set("frequency", status.frequency.as_str().into());

@@ -27,7 +27,12 @@ pub async fn registration(config: &Config) -> Result<JsValue> {
     if let Some(scope) = &config.scope {
         Reflect::set(&options, &"scope".into(), &scope.into())?;
     }
-    let registration = wait(call(&container, "register", &[config.service_worker.as_str().into(), options.into()])?).await?;
+    let registration = wait(call(
+        &container,
+        "register",
+        &[config.service_worker.as_str().into(), options.into()],
+    )?)
+    .await?;
     // A new worker installs before it activates; push needs an active one.
     for _ in 0..100 {
         if !get(&registration, "active").is_null() && !get(&registration, "active").is_undefined() {
@@ -41,8 +46,13 @@ pub async fn registration(config: &Config) -> Result<JsValue> {
 /// The registration if the worker is already registered (never registers).
 pub async fn existing_registration(config: &Config) -> Option<JsValue> {
     let container = get(&get(&global(), "navigator"), "serviceWorker");
-    let scope = config.scope.clone().unwrap_or_else(|| config.service_worker.clone());
-    let found = wait(call(&container, "getRegistration", &[scope.into()]).ok()?).await.ok()?;
+    let scope = config
+        .scope
+        .clone()
+        .unwrap_or_else(|| config.service_worker.clone());
+    let found = wait(call(&container, "getRegistration", &[scope.into()]).ok()?)
+        .await
+        .ok()?;
     (!found.is_undefined() && !found.is_null()).then_some(found)
 }
 
@@ -55,11 +65,20 @@ pub async fn current(registration: &JsValue) -> Result<Option<JsValue>> {
 
 /// Subscribes with `vapid_key`, bounded by the configured timeout
 /// (Chromium without its push service never answers otherwise).
-pub async fn subscribe(registration: &JsValue, vapid_key: &str, timeout_ms: i32) -> Result<JsValue> {
-    let key = b64url_decode(vapid_key).ok_or_else(|| Error::Invalid("the server's VAPID key is not base64url".into()))?;
+pub async fn subscribe(
+    registration: &JsValue,
+    vapid_key: &str,
+    timeout_ms: i32,
+) -> Result<JsValue> {
+    let key = b64url_decode(vapid_key)
+        .ok_or_else(|| Error::Invalid("the server's VAPID key is not base64url".into()))?;
     let options = Object::new();
     Reflect::set(&options, &"userVisibleOnly".into(), &true.into())?;
-    Reflect::set(&options, &"applicationServerKey".into(), &Uint8Array::from(&key[..]).into())?;
+    Reflect::set(
+        &options,
+        &"applicationServerKey".into(),
+        &Uint8Array::from(&key[..]).into(),
+    )?;
     let manager = get(registration, "pushManager");
     with_timeout(call(&manager, "subscribe", &[options.into()])?, timeout_ms).await
 }
@@ -68,7 +87,10 @@ pub async fn subscribe(registration: &JsValue, vapid_key: &str, timeout_ms: i32)
 pub fn keys(subscription: &JsValue) -> Result<Keys> {
     let json = call(subscription, "toJSON", &[])?;
     let keys = get(&json, "keys");
-    let text = |v: JsValue, what: &str| v.as_string().ok_or_else(|| Error::Browser(format!("the subscription has no {what}")));
+    let text = |v: JsValue, what: &str| {
+        v.as_string()
+            .ok_or_else(|| Error::Browser(format!("the subscription has no {what}")))
+    };
     let vapid_key = get(&get(subscription, "options"), "applicationServerKey");
     let vapid_key = (!vapid_key.is_null() && !vapid_key.is_undefined())
         .then(|| b64url_encode(&Uint8Array::new(&vapid_key).to_vec()));

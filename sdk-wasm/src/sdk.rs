@@ -18,7 +18,9 @@ thread_local! {
 
 /// The configuration set by `init`.
 pub fn config() -> Result<Config> {
-    CONFIG.with(|c| c.borrow().clone()).ok_or(Error::NotInitialized)
+    CONFIG
+        .with(|c| c.borrow().clone())
+        .ok_or(Error::NotInitialized)
 }
 
 /// Options of `subscribe`.
@@ -51,7 +53,9 @@ pub struct Status {
 }
 
 fn json(value: &JsValue) -> String {
-    js_sys::JSON::stringify(value).map(String::from).unwrap_or_else(|_| "{}".into())
+    js_sys::JSON::stringify(value)
+        .map(String::from)
+        .unwrap_or_else(|_| "{}".into())
 }
 
 fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
@@ -59,7 +63,10 @@ fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
 }
 
 fn strings(value: &JsValue) -> Vec<String> {
-    js_sys::Array::from(value).iter().filter_map(|v| v.as_string()).collect()
+    js_sys::Array::from(value)
+        .iter()
+        .filter_map(|v| v.as_string())
+        .collect()
 }
 
 /// `init`: remembers the configuration, then quietly repairs drift.
@@ -78,7 +85,11 @@ fn listen_online() {
             sync::flush().await;
         });
     });
-    let _ = call(&global(), "addEventListener", &["online".into(), handler.as_ref().clone()]);
+    let _ = call(
+        &global(),
+        "addEventListener",
+        &["online".into(), handler.as_ref().clone()],
+    );
     handler.forget();
 }
 
@@ -116,7 +127,8 @@ async fn repair(config: &Config) -> Result<()> {
     if keys.vapid_key.as_deref().is_some_and(|k| k != server_key) {
         // Made with a VAPID key the project no longer uses: resubscribe.
         push::unsubscribe(&subscription).await?;
-        let fresh = push::subscribe(&registration, &server_key, config.subscribe_timeout_ms).await?;
+        let fresh =
+            push::subscribe(&registration, &server_key, config.subscribe_timeout_ms).await?;
         let fresh = push::keys(&fresh)?;
         return rotate_or_upsert(config, mirror, &keys, fresh, &server_key).await;
     }
@@ -129,7 +141,13 @@ async fn repair(config: &Config) -> Result<()> {
     }
 }
 
-async fn rotate_or_upsert(config: &Config, mirror: Option<Mirror>, _old: &Keys, new: Keys, vapid: &str) -> Result<()> {
+async fn rotate_or_upsert(
+    config: &Config,
+    mirror: Option<Mirror>,
+    _old: &Keys,
+    new: Keys,
+    vapid: &str,
+) -> Result<()> {
     let state = match mirror.filter(|m| m.endpoint != new.endpoint && m.project == config.project) {
         Some(m) => {
             let body = Object::new();
@@ -137,7 +155,12 @@ async fn rotate_or_upsert(config: &Config, mirror: Option<Mirror>, _old: &Keys, 
             set(&body, "old_auth", m.auth.as_str());
             set(&body, "endpoint", new.endpoint.as_str());
             set(&body, "keys", keys_object(&new));
-            sync::send("POST", &config.url("/subscriptions/rotate"), &json(&body.into())).await?
+            sync::send(
+                "POST",
+                &config.url("/subscriptions/rotate"),
+                &json(&body.into()),
+            )
+            .await?
         }
         None => {
             let body = Object::new();
@@ -174,7 +197,9 @@ async fn remember(config: &Config, keys: &Keys, vapid: &str, state: &JsValue) ->
         uid: get(state, "uid").as_string(),
         tags: strings(&get(state, "tags")),
         topics: strings(&get(state, "topics")),
-        frequency: get(state, "frequency").as_string().unwrap_or_else(|| "immediate".into()),
+        frequency: get(state, "frequency")
+            .as_string()
+            .unwrap_or_else(|| "immediate".into()),
         acked_at: js_sys::Date::now(),
     };
     store::save(&mirror).await
@@ -182,15 +207,16 @@ async fn remember(config: &Config, keys: &Keys, vapid: &str, state: &JsValue) ->
 
 async fn vapid_key(config: &Config) -> Result<String> {
     let answer = sync::read("GET", &config.url("/vapid-public-key"), None).await?;
-    get(&answer, "key").as_string().ok_or_else(|| Error::Server(200, "no VAPID key in the answer".into()))
+    get(&answer, "key")
+        .as_string()
+        .ok_or_else(|| Error::Server(200, "no VAPID key in the answer".into()))
 }
 
 /// A uid signature from the site's auth endpoint (`{signature}` or `{token}`).
 async fn fetch_signature(config: &Config, uid: &str) -> Result<String> {
-    let endpoint = config
-        .auth_endpoint
-        .as_ref()
-        .ok_or_else(|| Error::Forbidden("a uid needs a uidSignature, or authEndpoint in init".into()))?;
+    let endpoint = config.auth_endpoint.as_ref().ok_or_else(|| {
+        Error::Forbidden("a uid needs a uidSignature, or authEndpoint in init".into())
+    })?;
     let separator = if endpoint.contains('?') { '&' } else { '?' };
     let encoded = String::from(js_sys::encode_uri_component(uid));
     let url = format!("{endpoint}{separator}uid={encoded}");
@@ -202,16 +228,23 @@ async fn fetch_signature(config: &Config, uid: &str) -> Result<String> {
     let response = wait(call(&global(), "fetch", &[url.into(), init.into()])?).await?;
     let status = get(&response, "status").as_f64().unwrap_or(0.0) as u16;
     if status == 401 || status == 403 {
-        return Err(Error::Forbidden("the site's auth endpoint refused this uid".into()));
+        return Err(Error::Forbidden(
+            "the site's auth endpoint refused this uid".into(),
+        ));
     }
     if !(200..300).contains(&status) {
-        return Err(Error::Server(status, "the site's auth endpoint failed".into()));
+        return Err(Error::Server(
+            status,
+            "the site's auth endpoint failed".into(),
+        ));
     }
     let body = wait(call(&response, "json", &[])?).await?;
     get(&body, "signature")
         .as_string()
         .or_else(|| get(&body, "token").as_string())
-        .ok_or_else(|| Error::Forbidden("the auth endpoint answered without signature or token".into()))
+        .ok_or_else(|| {
+            Error::Forbidden("the auth endpoint answered without signature or token".into())
+        })
 }
 
 async fn signature_for(config: &Config, uid: &str, given: Option<String>) -> Result<String> {
@@ -276,10 +309,18 @@ pub async fn subscribe(options: SubscribeOptions) -> Result<bool> {
         set(&body, "uid_signature", sig.as_str());
     }
     if let Some(tags) = &options.tags {
-        set(&body, "tags", tags.iter().map(JsValue::from).collect::<js_sys::Array>());
+        set(
+            &body,
+            "tags",
+            tags.iter().map(JsValue::from).collect::<js_sys::Array>(),
+        );
     }
     if let Some(topics) = &options.topics {
-        set(&body, "topics", topics.iter().map(JsValue::from).collect::<js_sys::Array>());
+        set(
+            &body,
+            "topics",
+            topics.iter().map(JsValue::from).collect::<js_sys::Array>(),
+        );
     }
     let state = sync::send("POST", &config.url("/subscriptions"), &json(&body.into())).await?;
     remember(&config, &keys, &server_key, &state).await?;
@@ -307,7 +348,12 @@ pub async fn set_uid(uid: String, signature: Option<String>) -> Result<bool> {
     let body = owned(&mirror.endpoint, &mirror.auth);
     set(&body, "uid", uid.as_str());
     set(&body, "uid_signature", signature.as_str());
-    let state = sync::send("PUT", &config.url("/subscriptions/uid"), &json(&body.into())).await?;
+    let state = sync::send(
+        "PUT",
+        &config.url("/subscriptions/uid"),
+        &json(&body.into()),
+    )
+    .await?;
     save_state(mirror, &state).await?;
     Ok(true)
 }
@@ -328,7 +374,12 @@ pub async fn log_out() -> Result<bool> {
     let config = config()?;
     let mirror = current_keys(&config).await?;
     let body = owned(&mirror.endpoint, &mirror.auth);
-    let state = sync::send("DELETE", &config.url("/subscriptions/uid"), &json(&body.into())).await?;
+    let state = sync::send(
+        "DELETE",
+        &config.url("/subscriptions/uid"),
+        &json(&body.into()),
+    )
+    .await?;
     save_state(mirror, &state).await?;
     Ok(true)
 }
@@ -344,32 +395,59 @@ pub async fn unsubscribe() -> Result<bool> {
         push::unsubscribe(&sub).await?;
         let body = owned(&keys.endpoint, &keys.auth);
         store::clear().await?;
-        sync::send("POST", &config.url("/subscriptions/opt-out"), &json(&body.into())).await?;
+        sync::send(
+            "POST",
+            &config.url("/subscriptions/opt-out"),
+            &json(&body.into()),
+        )
+        .await?;
         return Ok(true);
     }
     if let Some(m) = mirror {
         store::clear().await?;
         let body = owned(&m.endpoint, &m.auth);
-        sync::send("POST", &config.url("/subscriptions/opt-out"), &json(&body.into())).await?;
+        sync::send(
+            "POST",
+            &config.url("/subscriptions/opt-out"),
+            &json(&body.into()),
+        )
+        .await?;
     }
     Ok(true)
 }
 
 /// `tags` / `preferences`.
-pub async fn preferences(tags: Option<Vec<String>>, topics: Option<Vec<String>>, frequency: Option<String>) -> Result<bool> {
+pub async fn preferences(
+    tags: Option<Vec<String>>,
+    topics: Option<Vec<String>>,
+    frequency: Option<String>,
+) -> Result<bool> {
     let config = config()?;
     let mirror = current_keys(&config).await?;
     let body = owned(&mirror.endpoint, &mirror.auth);
     if let Some(tags) = tags {
-        set(&body, "tags", tags.iter().map(JsValue::from).collect::<js_sys::Array>());
+        set(
+            &body,
+            "tags",
+            tags.iter().map(JsValue::from).collect::<js_sys::Array>(),
+        );
     }
     if let Some(topics) = topics {
-        set(&body, "topics", topics.iter().map(JsValue::from).collect::<js_sys::Array>());
+        set(
+            &body,
+            "topics",
+            topics.iter().map(JsValue::from).collect::<js_sys::Array>(),
+        );
     }
     if let Some(f) = frequency {
         set(&body, "frequency", f.as_str());
     }
-    let state = sync::send("PUT", &config.url("/subscriptions/preferences"), &json(&body.into())).await?;
+    let state = sync::send(
+        "PUT",
+        &config.url("/subscriptions/preferences"),
+        &json(&body.into()),
+    )
+    .await?;
     save_state(mirror, &state).await?;
     Ok(true)
 }
@@ -404,7 +482,13 @@ pub async fn status() -> Result<Status> {
     };
     let keys = push::keys(&sub)?;
     let body = owned(&keys.endpoint, &keys.auth);
-    let state = match sync::read("POST", &config.url("/subscriptions/status"), Some(&json(&body.into()))).await {
+    let state = match sync::read(
+        "POST",
+        &config.url("/subscriptions/status"),
+        Some(&json(&body.into())),
+    )
+    .await
+    {
         Ok(state) => state,
         Err(Error::NotSubscribed) => return Ok(status),
         Err(_) => {
@@ -424,6 +508,8 @@ pub async fn status() -> Result<Status> {
     status.uid = get(&state, "uid").as_string();
     status.tags = strings(&get(&state, "tags"));
     status.topics = strings(&get(&state, "topics"));
-    status.frequency = get(&state, "frequency").as_string().unwrap_or(status.frequency);
+    status.frequency = get(&state, "frequency")
+        .as_string()
+        .unwrap_or(status.frequency);
     Ok(status)
 }

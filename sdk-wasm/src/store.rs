@@ -9,7 +9,9 @@ use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{IdbDatabase, IdbObjectStoreParameters, IdbOpenDbRequest, IdbRequest, IdbTransactionMode};
+use web_sys::{
+    IdbDatabase, IdbObjectStoreParameters, IdbOpenDbRequest, IdbRequest, IdbTransactionMode,
+};
 
 const DB: &str = "herald";
 const VERSION: u32 = 1;
@@ -70,7 +72,10 @@ fn texts(obj: &JsValue, key: &str) -> Vec<String> {
     if v.is_undefined() || v.is_null() {
         return Vec::new();
     }
-    Array::from(&v).iter().filter_map(|s| s.as_string()).collect()
+    Array::from(&v)
+        .iter()
+        .filter_map(|s| s.as_string())
+        .collect()
 }
 
 fn set(obj: &Object, key: &str, value: JsValue) {
@@ -95,7 +100,14 @@ impl Mirror {
         ] {
             set(&o, k, v.as_str().into());
         }
-        set(&o, "uid", self.uid.as_deref().map(JsValue::from).unwrap_or(JsValue::NULL));
+        set(
+            &o,
+            "uid",
+            self.uid
+                .as_deref()
+                .map(JsValue::from)
+                .unwrap_or(JsValue::NULL),
+        );
         set(&o, "tags", list(&self.tags));
         set(&o, "topics", list(&self.topics));
         set(&o, "acked_at", self.acked_at.into());
@@ -123,7 +135,12 @@ impl Mirror {
 impl Pending {
     fn to_js(&self) -> JsValue {
         let o = Object::new();
-        for (k, v) in [("key", &self.key), ("method", &self.method), ("url", &self.url), ("body", &self.body)] {
+        for (k, v) in [
+            ("key", &self.key),
+            ("method", &self.method),
+            ("url", &self.url),
+            ("body", &self.body),
+        ] {
             set(&o, k, v.as_str().into());
         }
         o.into()
@@ -147,7 +164,12 @@ fn request_done(request: &IdbRequest) -> JsFuture {
         });
         let failed = request.clone();
         let on_error = Closure::once_into_js(move || {
-            let error = failed.error().ok().flatten().map(JsValue::from).unwrap_or(JsValue::NULL);
+            let error = failed
+                .error()
+                .ok()
+                .flatten()
+                .map(JsValue::from)
+                .unwrap_or(JsValue::NULL);
             let _ = reject.call1(&JsValue::NULL, &error);
         });
         request.set_onsuccess(Some(on_success.unchecked_ref()));
@@ -165,7 +187,10 @@ pub async fn open() -> Result<IdbDatabase> {
     let request: IdbOpenDbRequest = factory.open_with_u32(DB, VERSION)?;
     let upgrading = request.clone();
     let on_upgrade = Closure::once_into_js(move || {
-        if let Ok(db) = upgrading.result().and_then(|r| r.dyn_into::<IdbDatabase>().map_err(JsValue::from)) {
+        if let Ok(db) = upgrading
+            .result()
+            .and_then(|r| r.dyn_into::<IdbDatabase>().map_err(JsValue::from))
+        {
             let names = db.object_store_names();
             if !names.contains(STATE) {
                 let _ = db.create_object_store(STATE);
@@ -182,7 +207,11 @@ pub async fn open() -> Result<IdbDatabase> {
     Ok(db.dyn_into()?)
 }
 
-async fn run(store: &str, mode: IdbTransactionMode, op: impl FnOnce(&web_sys::IdbObjectStore) -> std::result::Result<IdbRequest, JsValue>) -> Result<JsValue> {
+async fn run(
+    store: &str,
+    mode: IdbTransactionMode,
+    op: impl FnOnce(&web_sys::IdbObjectStore) -> std::result::Result<IdbRequest, JsValue>,
+) -> Result<JsValue> {
     let db = open().await?;
     let tx = db.transaction_with_str_and_mode(store, mode)?;
     let request = op(&tx.object_store(store)?)?;
@@ -193,7 +222,10 @@ async fn run(store: &str, mode: IdbTransactionMode, op: impl FnOnce(&web_sys::Id
 
 /// The mirror, if any.
 pub async fn load() -> Result<Option<Mirror>> {
-    let value = run(STATE, IdbTransactionMode::Readonly, |s| s.get(&"current".into())).await?;
+    let value = run(STATE, IdbTransactionMode::Readonly, |s| {
+        s.get(&"current".into())
+    })
+    .await?;
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
@@ -203,13 +235,19 @@ pub async fn load() -> Result<Option<Mirror>> {
 /// Replaces the mirror.
 pub async fn save(mirror: &Mirror) -> Result<()> {
     let value = mirror.to_js();
-    run(STATE, IdbTransactionMode::Readwrite, |s| s.put_with_key(&value, &"current".into())).await?;
+    run(STATE, IdbTransactionMode::Readwrite, |s| {
+        s.put_with_key(&value, &"current".into())
+    })
+    .await?;
     Ok(())
 }
 
 /// Forgets the mirror (after an opt-out).
 pub async fn clear() -> Result<()> {
-    run(STATE, IdbTransactionMode::Readwrite, |s| s.delete(&"current".into())).await?;
+    run(STATE, IdbTransactionMode::Readwrite, |s| {
+        s.delete(&"current".into())
+    })
+    .await?;
     Ok(())
 }
 

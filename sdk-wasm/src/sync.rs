@@ -38,7 +38,9 @@ async fn attempt(method: &str, url: &str, body: Option<&str>, key: Option<&str>)
         builder = builder.header("Idempotency-Key", key);
     }
     let request = match body {
-        Some(body) => builder.header("Content-Type", "application/json").body(body.to_string()),
+        Some(body) => builder
+            .header("Content-Type", "application/json")
+            .body(body.to_string()),
         None => builder.build(),
     };
     let Ok(request) = request else {
@@ -79,7 +81,10 @@ pub async fn read(method: &str, url: &str, body: Option<&str>) -> Result<JsValue
             Attempt::Again => {}
         }
     }
-    Err(Error::Server(0, "the Herald server cannot be reached".into()))
+    Err(Error::Server(
+        0,
+        "the Herald server cannot be reached".into(),
+    ))
 }
 
 /// Sends a change now, retrying; queues it if the server stays unreachable
@@ -99,7 +104,14 @@ pub async fn send(method: &str, url: &str, body: &str) -> Result<JsValue> {
         if delay > 0 {
             sleep(delay).await;
         }
-        match attempt(&pending.method, &pending.url, Some(&pending.body), Some(&pending.key)).await {
+        match attempt(
+            &pending.method,
+            &pending.url,
+            Some(&pending.body),
+            Some(&pending.key),
+        )
+        .await
+        {
             Attempt::Done(v) => return Ok(v),
             Attempt::Refused(e) => return Err(e),
             Attempt::Again => {}
@@ -116,7 +128,14 @@ pub async fn flush() -> bool {
         return true;
     };
     for (key, pending) in queue {
-        match attempt(&pending.method, &pending.url, Some(&pending.body), Some(&pending.key)).await {
+        match attempt(
+            &pending.method,
+            &pending.url,
+            Some(&pending.body),
+            Some(&pending.key),
+        )
+        .await
+        {
             Attempt::Done(_) | Attempt::Refused(_) => {
                 let _ = store::dequeue(&key).await;
             }

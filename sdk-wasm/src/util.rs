@@ -12,7 +12,10 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 pub fn b64url_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
         for i in 0..=chunk.len() {
             out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
         }
@@ -78,9 +81,17 @@ pub async fn sleep(ms: i32) {
 /// Awaits `value` (a promise) for at most `ms`; `Err(Timeout)` after.
 pub async fn with_timeout(value: JsValue, ms: i32) -> Result<JsValue> {
     let timer = Promise::new(&mut |_, reject| {
-        let _ = call(&global(), "setTimeout", &[reject.into(), ms.into(), "herald-timeout".into()]);
+        let _ = call(
+            &global(),
+            "setTimeout",
+            &[reject.into(), ms.into(), "herald-timeout".into()],
+        );
     });
-    let race = Promise::race(&[Promise::from(value), timer].iter().collect::<js_sys::Array>());
+    let race = Promise::race(
+        &[Promise::from(value), timer]
+            .iter()
+            .collect::<js_sys::Array>(),
+    );
     match JsFuture::from(race).await {
         Ok(v) => Ok(v),
         Err(e) if e.as_string().as_deref() == Some("herald-timeout") => Err(Error::Timeout),
@@ -93,7 +104,13 @@ pub fn uuid() -> String {
     call(&get(&global(), "crypto"), "randomUUID", &[])
         .ok()
         .and_then(|v| v.as_string())
-        .unwrap_or_else(|| format!("{:x}-{:x}", (js_sys::Math::random() * 1e15) as u64, js_sys::Date::now() as u64))
+        .unwrap_or_else(|| {
+            format!(
+                "{:x}-{:x}",
+                (js_sys::Math::random() * 1e15) as u64,
+                js_sys::Date::now() as u64
+            )
+        })
 }
 
 /// Whether a JS value is a function.
@@ -109,7 +126,10 @@ mod tests {
     fn base64url_round_trips() {
         for len in 0..40u8 {
             let data: Vec<u8> = (0..len).map(|i| i.wrapping_mul(37)).collect();
-            assert_eq!(b64url_decode(&b64url_encode(&data)).as_deref(), Some(&data[..]));
+            assert_eq!(
+                b64url_decode(&b64url_encode(&data)).as_deref(),
+                Some(&data[..])
+            );
         }
         assert_eq!(b64url_encode(b"\xfb\xff"), "-_8");
         assert_eq!(b64url_decode("-_8=").as_deref(), Some(&b"\xfb\xff"[..]));

@@ -1,0 +1,133 @@
+//! SDK modules in a real browser (wasm-bindgen-test, headless Chromium or
+//! Firefox): capability detection, the IndexedDB mirror and queue, and the
+//! sync client against a real Herald server when `HERALD_TEST_SERVER` and
+//! `HERALD_TEST_PROJECT` were set at build time.
+#![cfg(target_arch = "wasm32")]
+
+use herald_sdk::store::{self, Mirror, Pending};
+use herald_sdk::{browser, sync, util};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+fn a_test_page_on_loopback_supports_push() {
+    assert_eq!(browser::unsupported_reason(), None);
+    let permission = browser::permission();
+    assert!(
+        ["granted", "denied", "default"].contains(&permission.as_str()),
+        "{permission}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_mirror_round_trips_through_indexeddb() {
+    let mirror = Mirror {
+        server: "http://127.0.0.1:1".into(),
+        project: "p1".into(),
+        endpoint: "https://push.example/abc".into(),
+        p256dh: "BPk".into(),
+        auth: "au".into(),
+        vapid_key: "BV".into(),
+        uid: Some("ann".into()),
+        tags: vec!["a".into(), "b".into()],
+        topics: vec!["news".into()],
+        frequency: "daily_digest".into(),
+        acked_at: 1234.0,
+    };
+    store::save(&mirror).await.expect("save");
+    assert_eq!(store::load().await.expect("load"), Some(mirror));
+    store::clear().await.expect("clear");
+    assert_eq!(store::load().await.expect("load"), None);
+}
+
+#[wasm_bindgen_test]
+async fn the_queue_keeps_order_and_forgets_what_was_acknowledged() {
+    for (key, _) in store::queued().await.expect("queued") {
+        store::dequeue(&key).await.expect("dequeue");
+    }
+    for i in 0..3 {
+        let pending = Pending {
+            key: format!("k{i}"),
+            method: "PUT".into(),
+            url: format!("u{i}"),
+            body: "{}".into(),
+        };
+        store::enqueue(&pending).await.expect("enqueue");
+    }
+    let queued = store::queued().await.expect("queued");
+    let keys: Vec<&str> = queued.iter().map(|(_, p)| p.key.as_str()).collect();
+    assert_eq!(keys, ["k0", "k1", "k2"]);
+    store::dequeue(&queued[0].0).await.expect("dequeue");
+    let left: Vec<String> = store::queued()
+        .await
+        .expect("queued")
+        .into_iter()
+        .map(|(_, p)| p.key)
+        .collect();
+    assert_eq!(left, ["k1", "k2"]);
+    for (key, _) in store::queued().await.expect("queued") {
+        store::dequeue(&key).await.expect("dequeue");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn timeouts_cut_off_a_promise_that_never_settles() {
+    let never = js_sys::Promise::new(&mut |_, _| {});
+    let result = util::with_timeout(never.into(), 50).await;
+    assert_eq!(result, Err(herald_sdk::error::Error::Timeout));
+}
+
+#[wasm_bindgen_test]
+async fn changes_reach_the_server_once_with_their_idempotency_key() {
+    let (Some(server), Some(project)) = (
+        option_env!("HERALD_TEST_SERVER"),
+        option_env!("HERALD_TEST_PROJECT"),
+    ) else {
+        // Built without a server (plain `cargo test` for wasm): nothing to call.
+        return;
+    };
+    let base = format!("{server}/api/v1/projects/{project}");
+    // A real P-256 point (the project's own VAPID key serves as one).
+    let vapid = sync::read("GET", &format!("{base}/vapid-public-key"), None)
+        .await
+        .expect("vapid key");
+    let p256dh = util::get(&vapid, "key").as_string().expect("key");
+    let endpoint = format!("https://push.example/sdk-test/{}", util::uuid());
+    let auth = util::b64url_encode(&[7u8; 16]);
+    let body = format!(
+        r#"{{"endpoint":"{endpoint}","keys":{{"p256dh":"{p256dh}","auth":"{auth}"}},"tags":["wasm"]}}"#
+    );
+    let state = sync::send("POST", &format!("{base}/subscriptions"), &body)
+        .await
+        .expect("subscribe");
+    assert_eq!(
+        util::get(&state, "status").as_string().as_deref(),
+        Some("active")
+    );
+    let owned = format!(r#"{{"endpoint":"{endpoint}","auth":"{auth}"}}"#);
+    let read = sync::read(
+        "POST",
+        &format!("{base}/subscriptions/status"),
+        Some(&owned),
+    )
+    .await
+    .expect("status");
+    assert_eq!(
+        js_sys::JSON::stringify(&util::get(&read, "tags"))
+            .map(String::from)
+            .ok()
+            .as_deref(),
+        Some(r#"["wasm"]"#)
+    );
+    let wrong = format!(
+        r#"{{"endpoint":"{endpoint}","auth":"{}"}}"#,
+        util::b64url_encode(&[8u8; 16])
+    );
+    let refused = sync::send("POST", &format!("{base}/subscriptions/opt-out"), &wrong).await;
+    assert!(
+        matches!(refused, Err(herald_sdk::error::Error::Forbidden(_))),
+        "{refused:?}"
+    );
+    assert!(sync::flush().await, "nothing left queued");
+}
