@@ -187,10 +187,7 @@ pub async fn open() -> Result<IdbDatabase> {
     let request: IdbOpenDbRequest = factory.open_with_u32(DB, VERSION)?;
     let upgrading = request.clone();
     let on_upgrade = Closure::once_into_js(move || {
-        if let Ok(db) = upgrading
-            .result()
-            .and_then(|r| r.dyn_into::<IdbDatabase>().map_err(JsValue::from))
-        {
+        if let Ok(db) = upgrading.result().and_then(|r| r.dyn_into::<IdbDatabase>()) {
             let names = db.object_store_names();
             if !names.contains(STATE) {
                 let _ = db.create_object_store(STATE);
