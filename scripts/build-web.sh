@@ -17,5 +17,6 @@ node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers dist/sdk/herald_s
 cp sdk-wasm/js/herald.js sdk-wasm/js/herald.d.ts dist/sdk/
 cp service-worker/herald-sw.js dist/sw/
 for f in dist/sdk/herald.js dist/sdk/herald_sdk.js dist/sdk/herald_sdk_bg.wasm dist/sw/herald-sw.js; do
-  printf '%-32s %7d bytes, %6d gzip\n' "$f" "$(stat -c %s "$f")" "$(gzip -9c "$f" | wc -c)"
+  br=$(command -v brotli >/dev/null && brotli -c -q 11 "$f" | wc -c || echo "?")
+  printf '%-32s %7d bytes, %6d gzip, %6s brotli\n' "$f" "$(stat -c %s "$f")" "$(gzip -9c "$f" | wc -c)" "$br"
 done
