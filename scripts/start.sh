@@ -22,7 +22,7 @@ LISTEN="${HERALD_LISTEN:-127.0.0.1:8080}"
 python3 - "$LISTEN" <<'PY'
 import json, sys
 p = json.load(open(".herald/demo-project.json"))
-print(f"Herald is starting on http://{sys.argv[1]}/")
+print(f"Herald is starting on http://{sys.argv[1]}/?project={p['id']}")
 print(f"  demo project id: {p['id']}")
 print(f"  API token:       {p['api_token']}")
 print("  (all keys: .herald/demo-project.json)")
