@@ -69,22 +69,45 @@ async fn attempt(method: &str, url: &str, body: Option<&str>, key: Option<&str>)
     }
 }
 
-/// A read (no idempotency key), retried like a change but never queued.
-pub async fn read(method: &str, url: &str, body: Option<&str>) -> Result<JsValue> {
+/// Tries now and after each retry delay; `None` if every attempt said "again".
+async fn retrying(
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+    key: Option<&str>,
+) -> Option<Result<JsValue>> {
     for delay in std::iter::once(0).chain(RETRIES) {
         if delay > 0 {
             sleep(delay).await;
         }
-        match attempt(method, url, body, None).await {
-            Attempt::Done(v) => return Ok(v),
-            Attempt::Refused(e) => return Err(e),
+        match attempt(method, url, body, key).await {
+            Attempt::Done(v) => return Some(Ok(v)),
+            Attempt::Refused(e) => return Some(Err(e)),
             Attempt::Again => {}
         }
     }
-    Err(Error::Server(
-        0,
-        "the Herald server cannot be reached".into(),
-    ))
+    None
+}
+
+/// One attempt at a queued change.
+async fn attempt_pending(pending: &Pending) -> Attempt {
+    attempt(
+        &pending.method,
+        &pending.url,
+        Some(&pending.body),
+        Some(&pending.key),
+    )
+    .await
+}
+
+/// A read (no idempotency key), retried like a change but never queued.
+pub async fn read(method: &str, url: &str, body: Option<&str>) -> Result<JsValue> {
+    retrying(method, url, body, None).await.unwrap_or_else(|| {
+        Err(Error::Server(
+            0,
+            "the Herald server cannot be reached".into(),
+        ))
+    })
 }
 
 /// Sends a change now, retrying; queues it if the server stays unreachable
@@ -100,22 +123,15 @@ pub async fn send(method: &str, url: &str, body: &str) -> Result<JsValue> {
         store::enqueue(&pending).await?;
         return Err(Error::Queued);
     }
-    for delay in std::iter::once(0).chain(RETRIES) {
-        if delay > 0 {
-            sleep(delay).await;
-        }
-        match attempt(
-            &pending.method,
-            &pending.url,
-            Some(&pending.body),
-            Some(&pending.key),
-        )
-        .await
-        {
-            Attempt::Done(v) => return Ok(v),
-            Attempt::Refused(e) => return Err(e),
-            Attempt::Again => {}
-        }
+    if let Some(result) = retrying(
+        &pending.method,
+        &pending.url,
+        Some(&pending.body),
+        Some(&pending.key),
+    )
+    .await
+    {
+        return result;
     }
     store::enqueue(&pending).await?;
     Err(Error::Queued)
@@ -128,14 +144,7 @@ pub async fn flush() -> bool {
         return true;
     };
     for (key, pending) in queue {
-        match attempt(
-            &pending.method,
-            &pending.url,
-            Some(&pending.body),
-            Some(&pending.key),
-        )
-        .await
-        {
+        match attempt_pending(&pending).await {
             Attempt::Done(_) | Attempt::Refused(_) => {
                 let _ = store::dequeue(&key).await;
             }

@@ -140,6 +140,15 @@ impl Db {
         }
     }
 
+    /// ` for update skip locked` on PostgreSQL (claimers take disjoint rows
+    /// without waiting on each other), nothing on SQLite.
+    pub fn skip_locked(&self) -> &'static str {
+        match self.engine {
+            Engine::Sqlite => "",
+            Engine::Postgres => " for update skip locked",
+        }
+    }
+
     /// Closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;

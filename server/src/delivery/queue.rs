@@ -10,7 +10,7 @@
 //! in the queue for anyone to take. That is the only way a message can be
 //! sent twice: it was in flight when its worker died.
 
-use crate::db::{Db, Engine};
+use crate::db::Db;
 use crate::notifications::target::{Target, TargetBody};
 use crate::time::now_ms;
 use sqlx::Row;
@@ -22,10 +22,7 @@ const FIRST_BATCH: i64 = 256;
 /// fan-out; `false` when none is due.
 pub async fn fan_out(db: &Db, batch: i64) -> Result<bool, sqlx::Error> {
     let now = now_ms();
-    let skip_locked = match db.engine() {
-        Engine::Postgres => " for update skip locked",
-        Engine::Sqlite => "",
-    };
+    let skip_locked = db.skip_locked();
     let mut tx = db.begin_write().await?;
     let sql = format!(
         "select id, project_id, target, send_at, expires_at, fanout_cursor, fanout_until from notifications
@@ -160,10 +157,7 @@ fn id_list(ids: &[i64]) -> String {
 /// Claims up to `limit` due deliveries with a lease of `lease_ms`.
 pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Claimed>, sqlx::Error> {
     let now = now_ms();
-    let skip_locked = match db.engine() {
-        Engine::Postgres => " for update skip locked",
-        Engine::Sqlite => "",
-    };
+    let skip_locked = db.skip_locked();
     let mut tx = db.begin_write().await?;
     let sql = format!(
         "update deliveries set state = 'sending', lease_until = $1, attempts = attempts + 1
