@@ -76,6 +76,30 @@ test('a push service that never answers subscribe() is cut off after subscribeTi
   await context.close();
 });
 
+test('outside a user gesture subscribe does not prompt and says it needs one; status never prompts', async () => {
+  const context = await browser.createBrowserContext();
+  const page = await context.newPage();
+  await page.goto(`${server.url}/index.html?project=${project.id}`);
+  const before = await page.evaluate(() => Notification.permission);
+  if (before === 'default') {
+    // DevTools runs evaluate() as a user gesture; wait until its transient
+    // activation has expired (about 5 s in Chromium) before subscribing.
+    const code = await page.evaluate(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5500));
+      return import('/sdk/herald.js').then((m) => m.subscribe()).then(() => null, (e) => e.code);
+    });
+    assert.equal(code, 'needs-user-gesture');
+  } else {
+    // Headless builds that deny notifications outright: subscribe reports it.
+    const code = await page.evaluate(() => import('/sdk/herald.js').then((m) => m.subscribe()).then(() => null, (e) => e.code));
+    assert.equal(code, 'permission-denied');
+  }
+  const status = await page.evaluate(() => window.cmd('status'));
+  assert.equal(status.subscribed, false);
+  assert.equal(await page.evaluate(() => Notification.permission), before, 'nothing was asked');
+  await context.close();
+});
+
 test('the worker shows a Herald push with its content and posts it to the page', async () => {
   const { context, page, push, shown } = await setUp('/herald-sw.js');
   await push(heraldPayload('Shipped', 1));
