@@ -209,6 +209,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 workers: !no_workers,
                 delivery: delivery.config()?,
             };
+            if config.workers && config.delivery.subject == "mailto:admin@localhost" {
+                tracing::warn!(
+                    "--vapid-subject is the default mailto:admin@localhost; real push services (Apple's above all) may refuse it: set a contact you read"
+                );
+            }
             let app = Application::build(config, db).await?;
             tracing::info!("listening on http://{}", app.local_addr()?);
             app.run().await
