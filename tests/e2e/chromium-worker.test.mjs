@@ -103,7 +103,7 @@ test('outside a user gesture subscribe does not prompt and says it needs one; st
 test('the worker shows a Herald push with its content and posts it to the page', async () => {
   const { context, page, push, shown } = await setUp('/herald-sw.js');
   await push(heraldPayload('Shipped', 1));
-  const list = await eventually(async () => (await shown()).length === 1 && shown(), 5000, 'the notification');
+  const list = await eventually(async () => (await shown()).length === 1 && shown(), 15000, 'the notification');
   assert.equal(list[0].title, 'Shipped');
   assert.equal(list[0].body, 'from the test');
   assert.equal(list[0].tag, 't1');
@@ -118,7 +118,13 @@ test("inside a site's worker via importScripts, Herald's pushes are Herald's and
   const { context, push, shown } = await setUp('/site-sw.js');
   await push({ site: 'hello' });
   await push(heraldPayload('From Herald', 2));
-  const list = await eventually(async () => (await shown()).length === 2 && shown(), 5000, 'both notifications');
+  let last = [];
+  const list = await eventually(async () => {
+    last = await shown();
+    return last.length === 2 && last;
+  }, 15000, 'both notifications').catch((e) => {
+    throw new Error(`${e.message}; shown: ${JSON.stringify(last.map((n) => n.title))}`);
+  });
   const titles = list.map((n) => n.title).sort();
   assert.deepEqual(titles, ['From Herald', 'site: hello']);
   const site = list.find((n) => n.title === 'site: hello');
