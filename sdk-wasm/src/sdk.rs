@@ -80,6 +80,13 @@ pub async fn init(config: Config) -> Result<()> {
 }
 
 fn listen_online() {
+    thread_local! {
+        static LISTENING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    // `init` may run again (new options); one listener is enough.
+    if LISTENING.with(|l| l.replace(true)) {
+        return;
+    }
     let handler = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(|| {
         wasm_bindgen_futures::spawn_local(async {
             sync::flush().await;

@@ -7,6 +7,7 @@
 // and land once it is back -> opt-out -> nothing arrives.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { startPeer, startHerald, createProject, tempDatabase, freePort, launchFirefox, backend, sign, eventually, sleep } from './lib.mjs';
 
 let peer, server, project, browser, page, api, database, port;
@@ -90,6 +91,39 @@ test('when the push service resets the browser, the worker rotates and uid sends
   const { id } = await api.send({ title: 'After rotation', target: { uids: ['bob'] } });
   await eventually(async () => (await countTitled('After rotation')) === 1, 10000, 'the push after rotation');
   assert.equal((await api.waitDone(id)).counts.sent, 1);
+});
+
+test("without a uidSignature the SDK asks the site's authEndpoint; a 403 there changes nothing", async () => {
+  // The site's backend: signs the logged-in user, refuses anyone else, wants its CSRF header.
+  const asked = [];
+  const site = createServer((req, res) => {
+    res.setHeader('access-control-allow-origin', server.url);
+    res.setHeader('access-control-allow-credentials', 'true');
+    res.setHeader('access-control-allow-headers', 'x-csrf-token');
+    if (req.method === 'OPTIONS') return res.end();
+    const uid = new URL(req.url, 'http://x').searchParams.get('uid');
+    asked.push({ uid, csrf: req.headers['x-csrf-token'] });
+    if (uid !== 'carol' || req.headers['x-csrf-token'] !== 'csrf-123') {
+      res.statusCode = 403;
+      return res.end('{}');
+    }
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ signature: sign(project.secret, uid) }));
+  });
+  await new Promise((resolve) => site.listen(0, '127.0.0.1', resolve));
+  const authEndpoint = `http://127.0.0.1:${site.address().port}/auth`;
+  try {
+    await page.evaluate((server, project, authEndpoint) => window.cmd('init', { server, project, authEndpoint, authHeaders: { 'X-CSRF-Token': 'csrf-123' } }), server.url, project.id, authEndpoint);
+    assert.equal(await page.evaluate(() => window.cmd('uid', 'carol')), true);
+    assert.equal((await api.call('GET', '/users/carol/subscriptions')).body.subscriptions.length, 1);
+    const code = await page.evaluate(() => import('/sdk/herald.js').then((m) => m.setUid('mallory')).then(() => null, (e) => e.code));
+    assert.equal(code, 'forbidden');
+    assert.equal((await api.call('GET', '/users/mallory/subscriptions')).body.subscriptions.length, 0);
+    assert.equal((await page.evaluate(() => window.cmd('status'))).details.uid, 'carol');
+    assert.deepEqual(asked.map((a) => [a.uid, a.csrf]), [['carol', 'csrf-123'], ['mallory', 'csrf-123']]);
+  } finally {
+    site.close();
+  }
 });
 
 test('changes made while the server is down are queued in IndexedDB and land once, when it is back', async () => {
