@@ -8,7 +8,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { startPeer, startHerald, createProject, tempDatabase, freePort, launchFirefox, backend, sign, eventually, sleep } from './lib.mjs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { startPeer, startHerald, createProject, tempDatabase, freePort, launchFirefox, backend, sign, eventually, sleep, root } from './lib.mjs';
 
 let peer, server, project, browser, page, api, database, port;
 
@@ -124,6 +126,23 @@ test("without a uidSignature the SDK asks the site's authEndpoint; a 403 there c
   } finally {
     site.close();
   }
+});
+
+test('after the project rotates its VAPID key, the next page load resubscribes with it and keeps the user', async () => {
+  const before = (await api.call('GET', '/users/carol/subscriptions')).body.subscriptions;
+  const herald = join(root, 'target', process.env.HERALD_PROFILE || 'debug', 'herald');
+  const rotated = JSON.parse(String(execFileSync(herald, ['--database-url', database, 'vapid', 'rotate', '--project', project.id])));
+  // The server trusts its cached copy of the project for up to 10 s.
+  await eventually(async () => (await fetch(`${server.url}/api/v1/projects/${project.id}/vapid-public-key`).then((r) => r.json())).key === rotated.vapid_public_key, 15000, 'the new key');
+  await page.reload();
+  const after = await eventually(async () => {
+    const subs = (await api.call('GET', '/users/carol/subscriptions')).body.subscriptions;
+    return subs.length === 1 && subs[0].endpoint_hash !== before[0].endpoint_hash && subs;
+  }, 20000, 'the resubscription');
+  assert.equal(after[0].status, 'active');
+  const { id } = await api.send({ title: 'New key', target: { uids: ['carol'] } });
+  await eventually(async () => (await countTitled('New key')) === 1, 10000, 'the push signed with the new key');
+  assert.equal((await api.waitDone(id)).counts.sent, 1);
 });
 
 test('changes made while the server is down are queued in IndexedDB and land once, when it is back', async () => {
