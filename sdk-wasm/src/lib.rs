@@ -1,7 +1,9 @@
 //! Herald's browser SDK, compiled to WebAssembly.
 //!
 //! - [`commands`]: the Pushpad-style `herald('subscribe', cb, opts)` API.
-//! - [`sdk`]: the operations (subscribe, uid, log out, opt out, status, preferences).
+//! - [`sdk`]: the operations (subscribe, uid, log out, opt out, preferences);
+//!   [`drift`]: `init` and drift repair; [`status`]: status; [`auth`]: signatures
+//!   from the site's `authEndpoint`.
 //! - [`browser`]: capability detection and silent permission checks.
 //! - [`push`]: the service worker registration and push subscription.
 //! - [`store`]: the IndexedDB mirror and queue; [`sync`]: the retrying server calls.
@@ -10,12 +12,15 @@
 //! The exports below are the module API that `herald.js` wraps.
 #![deny(missing_docs)]
 
+pub mod auth;
 pub mod browser;
 pub mod commands;
 pub mod config;
+pub mod drift;
 pub mod error;
 pub mod push;
 pub mod sdk;
+pub mod status;
 pub mod store;
 pub mod sync;
 pub mod util;

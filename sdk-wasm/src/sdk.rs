@@ -7,14 +7,19 @@ use crate::error::{Error, Result};
 use crate::push::{self, Keys};
 use crate::store::{self, Mirror};
 use crate::sync;
-use crate::util::{call, get, global, wait};
+use crate::util::get;
 use js_sys::{Object, Reflect};
 use std::cell::RefCell;
 use wasm_bindgen::JsValue;
 
 thread_local! {
-    static CONFIG: RefCell<Option<Config>> = const { RefCell::new(None) };
+    pub(crate) static CONFIG: RefCell<Option<Config>> = const { RefCell::new(None) };
 }
+
+use crate::auth::signature_for;
+pub use crate::drift::init;
+use crate::drift::{repair, rotate_or_upsert};
+pub use crate::status::{Status, status};
 
 /// The configuration set by `init`.
 pub fn config() -> Result<Config> {
@@ -36,164 +41,43 @@ pub struct SubscribeOptions {
     pub topics: Option<Vec<String>>,
 }
 
-/// What `status` reports.
-pub struct Status {
-    /// Subscribed, permitted and active on the server.
-    pub subscribed: bool,
-    /// Permission, or `unsupported`.
-    pub permission: String,
-    /// Bound user.
-    pub uid: Option<String>,
-    /// Tags.
-    pub tags: Vec<String>,
-    /// Topics.
-    pub topics: Vec<String>,
-    /// Frequency.
-    pub frequency: String,
-}
-
-fn json(value: &JsValue) -> String {
+pub(crate) fn json(value: &JsValue) -> String {
     js_sys::JSON::stringify(value)
         .map(String::from)
         .unwrap_or_else(|_| "{}".into())
 }
 
-fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
+pub(crate) fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
     let _ = Reflect::set(obj, &key.into(), &value.into());
 }
 
-fn strings(value: &JsValue) -> Vec<String> {
+pub(crate) fn strings(value: &JsValue) -> Vec<String> {
     js_sys::Array::from(value)
         .iter()
         .filter_map(|v| v.as_string())
         .collect()
 }
 
-/// `init`: remembers the configuration, then quietly repairs drift.
-pub async fn init(config: Config) -> Result<()> {
-    CONFIG.with(|c| *c.borrow_mut() = Some(config.clone()));
-    if browser::unsupported_reason().is_some() {
-        return Ok(());
-    }
-    listen_online();
-    repair(&config).await
-}
-
-fn listen_online() {
-    thread_local! {
-        static LISTENING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    }
-    // `init` may run again (new options); one listener is enough.
-    if LISTENING.with(|l| l.replace(true)) {
-        return;
-    }
-    let handler = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(|| {
-        wasm_bindgen_futures::spawn_local(async {
-            sync::flush().await;
-        });
-    });
-    let _ = call(
-        &global(),
-        "addEventListener",
-        &["online".into(), handler.as_ref().clone()],
-    );
-    handler.forget();
-}
-
-/// Compares the browser's subscription with the mirror and the server, and
-/// fixes what differs (see DESIGN: the server is the source of truth).
-async fn repair(config: &Config) -> Result<()> {
-    sync::flush().await;
-    let mirror = store::load().await?;
-    let permission = browser::permission();
-    if permission == "denied" {
-        // Blocked in the browser settings since: the server must stop too.
-        if let Some(m) = mirror {
-            let body = json(&owned(&m.endpoint, &m.auth).into());
-            let _ = sync::send("POST", &config.url("/subscriptions/opt-out"), &body).await;
-            store::clear().await?;
-        }
-        return Ok(());
-    }
-    if permission != "granted" {
-        return Ok(());
-    }
-    let Some(registration) = push::existing_registration(config).await else {
-        return Ok(());
-    };
-    let Some(subscription) = push::current(&registration).await? else {
-        if mirror.is_some() {
-            // The browser dropped the subscription (site data cleared, or
-            // the push service reset it while no worker ran).
-            store::clear().await?;
-        }
-        return Ok(());
-    };
-    let keys = push::keys(&subscription)?;
-    let server_key = vapid_key(config).await?;
-    if keys.vapid_key.as_deref().is_some_and(|k| k != server_key) {
-        // Made with a VAPID key the project no longer uses: resubscribe.
-        push::unsubscribe(&subscription).await?;
-        let fresh =
-            push::subscribe(&registration, &server_key, config.subscribe_timeout_ms).await?;
-        let fresh = push::keys(&fresh)?;
-        return rotate_or_upsert(config, mirror, &keys, fresh, &server_key).await;
-    }
-    match mirror {
-        Some(m) if m.endpoint == keys.endpoint && m.project == config.project => Ok(()),
-        other => {
-            let old = keys.clone();
-            rotate_or_upsert(config, other, &old, keys, &server_key).await
-        }
-    }
-}
-
-async fn rotate_or_upsert(
-    config: &Config,
-    mirror: Option<Mirror>,
-    _old: &Keys,
-    new: Keys,
-    vapid: &str,
-) -> Result<()> {
-    let state = match mirror.filter(|m| m.endpoint != new.endpoint && m.project == config.project) {
-        Some(m) => {
-            let body = Object::new();
-            set(&body, "old_endpoint", m.endpoint.as_str());
-            set(&body, "old_auth", m.auth.as_str());
-            set(&body, "endpoint", new.endpoint.as_str());
-            set(&body, "keys", keys_object(&new));
-            sync::send(
-                "POST",
-                &config.url("/subscriptions/rotate"),
-                &json(&body.into()),
-            )
-            .await?
-        }
-        None => {
-            let body = Object::new();
-            set(&body, "endpoint", new.endpoint.as_str());
-            set(&body, "keys", keys_object(&new));
-            sync::send("POST", &config.url("/subscriptions"), &json(&body.into())).await?
-        }
-    };
-    remember(config, &new, vapid, &state).await
-}
-
-fn keys_object(keys: &Keys) -> Object {
+pub(crate) fn keys_object(keys: &Keys) -> Object {
     let obj = Object::new();
     set(&obj, "p256dh", keys.p256dh.as_str());
     set(&obj, "auth", keys.auth.as_str());
     obj
 }
 
-fn owned(endpoint: &str, auth: &str) -> Object {
+pub(crate) fn owned(endpoint: &str, auth: &str) -> Object {
     let obj = Object::new();
     set(&obj, "endpoint", endpoint);
     set(&obj, "auth", auth);
     obj
 }
 
-async fn remember(config: &Config, keys: &Keys, vapid: &str, state: &JsValue) -> Result<()> {
+pub(crate) async fn remember(
+    config: &Config,
+    keys: &Keys,
+    vapid: &str,
+    state: &JsValue,
+) -> Result<()> {
     let mirror = Mirror {
         server: config.server.clone(),
         project: config.project.clone(),
@@ -212,53 +96,11 @@ async fn remember(config: &Config, keys: &Keys, vapid: &str, state: &JsValue) ->
     store::save(&mirror).await
 }
 
-async fn vapid_key(config: &Config) -> Result<String> {
+pub(crate) async fn vapid_key(config: &Config) -> Result<String> {
     let answer = sync::read("GET", &config.url("/vapid-public-key"), None).await?;
     get(&answer, "key")
         .as_string()
         .ok_or_else(|| Error::Server(200, "no VAPID key in the answer".into()))
-}
-
-/// A uid signature from the site's auth endpoint (`{signature}` or `{token}`).
-async fn fetch_signature(config: &Config, uid: &str) -> Result<String> {
-    let endpoint = config.auth_endpoint.as_ref().ok_or_else(|| {
-        Error::Forbidden("a uid needs a uidSignature, or authEndpoint in init".into())
-    })?;
-    let separator = if endpoint.contains('?') { '&' } else { '?' };
-    let encoded = String::from(js_sys::encode_uri_component(uid));
-    let url = format!("{endpoint}{separator}uid={encoded}");
-    let init = Object::new();
-    set(&init, "credentials", "include");
-    if !config.auth_headers.is_undefined() && !config.auth_headers.is_null() {
-        set(&init, "headers", config.auth_headers.clone());
-    }
-    let response = wait(call(&global(), "fetch", &[url.into(), init.into()])?).await?;
-    let status = get(&response, "status").as_f64().unwrap_or(0.0) as u16;
-    if status == 401 || status == 403 {
-        return Err(Error::Forbidden(
-            "the site's auth endpoint refused this uid".into(),
-        ));
-    }
-    if !(200..300).contains(&status) {
-        return Err(Error::Server(
-            status,
-            "the site's auth endpoint failed".into(),
-        ));
-    }
-    let body = wait(call(&response, "json", &[])?).await?;
-    get(&body, "signature")
-        .as_string()
-        .or_else(|| get(&body, "token").as_string())
-        .ok_or_else(|| {
-            Error::Forbidden("the auth endpoint answered without signature or token".into())
-        })
-}
-
-async fn signature_for(config: &Config, uid: &str, given: Option<String>) -> Result<String> {
-    match given.filter(|s| !s.is_empty()) {
-        Some(s) => Ok(s),
-        None => fetch_signature(config, uid).await,
-    }
 }
 
 /// `subscribe`: permission (only inside a gesture), subscription, server.
@@ -457,66 +299,4 @@ pub async fn preferences(
     .await?;
     save_state(mirror, &state).await?;
     Ok(true)
-}
-
-/// `status`: never prompts.
-pub async fn status() -> Result<Status> {
-    let config = config()?;
-    let permission = if browser::unsupported_reason().is_some() {
-        "unsupported".to_string()
-    } else {
-        browser::queried_permission()
-            .await
-            .filter(|p| p == "denied")
-            .unwrap_or_else(browser::permission)
-    };
-    let mut status = Status {
-        subscribed: false,
-        permission: permission.clone(),
-        uid: None,
-        tags: vec![],
-        topics: vec![],
-        frequency: "immediate".into(),
-    };
-    if permission != "granted" {
-        return Ok(status);
-    }
-    let Some(registration) = push::existing_registration(&config).await else {
-        return Ok(status);
-    };
-    let Some(sub) = push::current(&registration).await? else {
-        return Ok(status);
-    };
-    let keys = push::keys(&sub)?;
-    let body = owned(&keys.endpoint, &keys.auth);
-    let state = match sync::read(
-        "POST",
-        &config.url("/subscriptions/status"),
-        Some(&json(&body.into())),
-    )
-    .await
-    {
-        Ok(state) => state,
-        Err(Error::NotSubscribed) => return Ok(status),
-        Err(_) => {
-            // Offline: answer from the mirror.
-            let Some(m) = store::load().await?.filter(|m| m.endpoint == keys.endpoint) else {
-                return Ok(status);
-            };
-            status.subscribed = true;
-            status.uid = m.uid;
-            status.tags = m.tags;
-            status.topics = m.topics;
-            status.frequency = m.frequency;
-            return Ok(status);
-        }
-    };
-    status.subscribed = get(&state, "status").as_string().as_deref() == Some("active");
-    status.uid = get(&state, "uid").as_string();
-    status.tags = strings(&get(&state, "tags"));
-    status.topics = strings(&get(&state, "topics"));
-    status.frequency = get(&state, "frequency")
-        .as_string()
-        .unwrap_or(status.frequency);
-    Ok(status)
 }

@@ -1,0 +1,54 @@
+//! uid signatures from the site's own backend (`authEndpoint`), for sites
+//! that do not put the signature in the page.
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::sdk::set;
+use crate::util::{call, get, global, wait};
+use js_sys::Object;
+
+/// A uid signature from the site's auth endpoint (`{signature}` or `{token}`).
+async fn fetch_signature(config: &Config, uid: &str) -> Result<String> {
+    let endpoint = config.auth_endpoint.as_ref().ok_or_else(|| {
+        Error::Forbidden("a uid needs a uidSignature, or authEndpoint in init".into())
+    })?;
+    let separator = if endpoint.contains('?') { '&' } else { '?' };
+    let encoded = String::from(js_sys::encode_uri_component(uid));
+    let url = format!("{endpoint}{separator}uid={encoded}");
+    let init = Object::new();
+    set(&init, "credentials", "include");
+    if !config.auth_headers.is_undefined() && !config.auth_headers.is_null() {
+        set(&init, "headers", config.auth_headers.clone());
+    }
+    let response = wait(call(&global(), "fetch", &[url.into(), init.into()])?).await?;
+    let status = get(&response, "status").as_f64().unwrap_or(0.0) as u16;
+    if status == 401 || status == 403 {
+        return Err(Error::Forbidden(
+            "the site's auth endpoint refused this uid".into(),
+        ));
+    }
+    if !(200..300).contains(&status) {
+        return Err(Error::Server(
+            status,
+            "the site's auth endpoint failed".into(),
+        ));
+    }
+    let body = wait(call(&response, "json", &[])?).await?;
+    get(&body, "signature")
+        .as_string()
+        .or_else(|| get(&body, "token").as_string())
+        .ok_or_else(|| {
+            Error::Forbidden("the auth endpoint answered without signature or token".into())
+        })
+}
+
+pub(crate) async fn signature_for(
+    config: &Config,
+    uid: &str,
+    given: Option<String>,
+) -> Result<String> {
+    match given.filter(|s| !s.is_empty()) {
+        Some(s) => Ok(s),
+        None => fetch_signature(config, uid).await,
+    }
+}
