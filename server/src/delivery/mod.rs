@@ -6,8 +6,10 @@
 //! - [`vapid`]: signed JWTs, one per (key, push-service origin), reused.
 //! - [`push`]: the request and the reading of the answer, without I/O.
 //! - [`queue`]: fan-out, claims with leases, outcomes (SQL).
-//! - [`worker`]: the loop, the HTTP client, the concurrency limits.
+//! - [`worker`]: the loop, the HTTP client, the concurrency limits;
+//!   `attempt`: one push, from connection slot to outcome.
 
+mod attempt;
 pub mod crypto;
 pub mod push;
 pub mod queue;
