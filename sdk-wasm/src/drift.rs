@@ -80,21 +80,17 @@ pub(crate) async fn repair(config: &Config) -> Result<()> {
         let fresh =
             push::subscribe(&registration, &server_key, config.subscribe_timeout_ms).await?;
         let fresh = push::keys(&fresh)?;
-        return rotate_or_upsert(config, mirror, &keys, fresh, &server_key).await;
+        return rotate_or_upsert(config, mirror, fresh, &server_key).await;
     }
     match mirror {
         Some(m) if m.endpoint == keys.endpoint && m.project == config.project => Ok(()),
-        other => {
-            let old = keys.clone();
-            rotate_or_upsert(config, other, &old, keys, &server_key).await
-        }
+        other => rotate_or_upsert(config, other, keys, &server_key).await,
     }
 }
 
 pub(crate) async fn rotate_or_upsert(
     config: &Config,
     mirror: Option<Mirror>,
-    _old: &Keys,
     new: Keys,
     vapid: &str,
 ) -> Result<()> {

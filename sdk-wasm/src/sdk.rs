@@ -131,13 +131,13 @@ pub async fn subscribe(options: SubscribeOptions) -> Result<bool> {
     };
     let registration = push::registration(&config).await?;
     let server_key = vapid_key(&config).await?;
-    let mut previous: Option<Keys> = None;
+    let mut resubscribed = false;
     let subscription = match push::current(&registration).await? {
         Some(existing) => {
             let keys = push::keys(&existing)?;
             if keys.vapid_key.as_deref().is_some_and(|k| k != server_key) {
                 push::unsubscribe(&existing).await?;
-                previous = Some(keys);
+                resubscribed = true;
                 push::subscribe(&registration, &server_key, config.subscribe_timeout_ms).await?
             } else {
                 existing
@@ -147,8 +147,9 @@ pub async fn subscribe(options: SubscribeOptions) -> Result<bool> {
     };
     let keys = push::keys(&subscription)?;
     let mirror = store::load().await?;
-    if let (Some(_), Some(m)) = (&previous, &mirror) {
-        rotate_or_upsert(&config, Some(m.clone()), &keys, keys.clone(), &server_key).await?;
+    if resubscribed && mirror.is_some() {
+        // Move uid, tags and topics from the old endpoint before applying the options.
+        rotate_or_upsert(&config, mirror, keys.clone(), &server_key).await?;
     }
     let body = Object::new();
     set(&body, "endpoint", keys.endpoint.as_str());

@@ -38,12 +38,20 @@ pub async fn send(
     let expires_at = send_at + send.ttl * 1000;
     let predicate = send.target.predicate(engine);
     let target = serde_json::to_string(&send.target.to_body()).map_err(anyhow::Error::from)?;
-    let until: i64 =
-        sqlx::query("select coalesce(max(id), 0) as m from subscriptions where project_id = $1")
-            .bind(project_id)
-            .fetch_one(&mut **tx)
-            .await?
-            .try_get("m")?;
+    // Fan-out targets cover the subscriptions active now: remember the
+    // highest id (the partial index on active (project_id, id) answers it).
+    // A uid target is expanded right here and needs no bound.
+    let until: i64 = if matches!(send.target, Target::Uids(_)) {
+        0
+    } else {
+        sqlx::query(
+            "select coalesce(max(id), 0) as m from subscriptions where project_id = $1 and status = 'active'",
+        )
+        .bind(project_id)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("m")?
+    };
     let id: i64 = sqlx::query(
         "insert into notifications (project_id, payload, target, ttl, urgency, topic, send_at, expires_at,
                                     total, fanout_until, created_at)
