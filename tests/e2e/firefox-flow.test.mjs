@@ -166,6 +166,24 @@ test('changes made while the server is down are queued in IndexedDB and land onc
   await eventually(async () => (await page.evaluate(() => window.cmd('status'))).details?.tags?.includes('vip'), 15000, 'the queued change');
   const vip = await api.send({ title: 'VIP', target: { tags: 'vip' } });
   assert.equal(vip.queued, 1);
+  // Once: every attempt and replay carried the same Idempotency-Key, so the
+  // server applied (and stored an answer for) exactly one such change, and
+  // nothing is left queued in the browser.
+  const file = database.replace('sqlite://', '');
+  const rows = execFileSync('python3', ['-c',
+    "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute(\"select count(*) from idempotency_keys where response_body like '%\\\"vip\\\"%'\").fetchone()[0])",
+    file]);
+  assert.equal(String(rows).trim(), '1');
+  const left = await page.evaluate(
+    () => new Promise((resolve) => {
+      const open = indexedDB.open('herald', 1);
+      open.onsuccess = () => {
+        const request = open.result.transaction('queue').objectStore('queue').count();
+        request.onsuccess = () => resolve(request.result);
+      };
+    }),
+  );
+  assert.equal(left, 0);
 });
 
 test('after opting out nothing arrives and status says not subscribed', async () => {
