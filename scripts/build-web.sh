@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-web-tools.sh
-cargo build -p herald-sdk --target wasm32-unknown-unknown --profile wasm-release
+cargo build -p herald-sdk --target wasm32-unknown-unknown --profile wasm-release --features standalone
 rm -rf dist/sdk dist/sw
 mkdir -p dist/sdk dist/sw
 wasm-bindgen --target web --no-typescript --out-dir dist/sdk \

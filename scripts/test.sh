@@ -12,7 +12,8 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets -- -D warnings
-cargo clippy -p herald-sdk --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p herald-sdk --target wasm32-unknown-unknown --all-targets -- -D warnings
+cargo clippy -p herald-sdk --target wasm32-unknown-unknown --lib --features standalone -- -D warnings
 
 started_pg=""
 cleanup() { [ -n "$started_pg" ] && scripts/postgres.sh stop || true; }

@@ -4,7 +4,8 @@
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::sdk::set;
-use crate::util::{call, get, global, wait};
+use crate::util::{call, cat, get, global, wait};
+use alloc::string::String;
 use js_sys::Object;
 
 /// A uid signature from the site's auth endpoint (`{signature}` or `{token}`).
@@ -12,14 +13,16 @@ async fn fetch_signature(config: &Config, uid: &str) -> Result<String> {
     let endpoint = config.auth_endpoint.as_ref().ok_or_else(|| {
         Error::Forbidden("a uid needs a uidSignature, or authEndpoint in init".into())
     })?;
-    let separator = if endpoint.contains('?') { '&' } else { '?' };
+    let separator = if endpoint.contains('?') { "&" } else { "?" };
     let encoded = String::from(js_sys::encode_uri_component(uid));
-    let url = format!("{endpoint}{separator}uid={encoded}");
+    let url = cat(&[endpoint, separator, "uid=", &encoded]);
     let init = Object::new();
     set(&init, "credentials", "include");
-    if !config.auth_headers.is_undefined() && !config.auth_headers.is_null() {
-        set(&init, "headers", config.auth_headers.clone());
+    let headers = Object::new();
+    for (name, value) in &config.auth_headers {
+        set(&headers, name, value.as_str());
     }
+    set(&init, "headers", headers);
     let response = wait(call(&global(), "fetch", &[url.into(), init.into()])?).await?;
     let status = get(&response, "status").as_f64().unwrap_or(0.0) as u16;
     if status == 401 || status == 403 {

@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::util::{call, get, global, wait};
+use alloc::string::String;
 use wasm_bindgen::JsValue;
 
 /// Why web push cannot work here, or `None` when it can.

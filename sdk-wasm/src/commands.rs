@@ -7,7 +7,9 @@
 
 use crate::error::Error;
 use crate::sdk;
-use crate::util::{get, is_function};
+use crate::util::{cat, get, is_function};
+use alloc::string::String;
+use alloc::vec::Vec;
 use js_sys::{Array, Function};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -20,11 +22,15 @@ fn report(command: &str, error: &Error) {
         Error::Unsupported(_) | Error::Queued => "info",
         _ => "warn",
     };
-    let message = format!(
-        "herald('{command}'): {} [{}]",
-        error.message(),
-        error.code()
-    );
+    let message = cat(&[
+        "herald('",
+        command,
+        "'): ",
+        &error.message(),
+        " [",
+        error.code(),
+        "]",
+    ]);
     let console = get(&crate::util::global(), "console");
     let _ = crate::util::call(&console, level, &[message.into()]);
 }
@@ -32,9 +38,9 @@ fn report(command: &str, error: &Error) {
 /// Runs a command. Not strict (Pushpad style): callbacks get the answer,
 /// failures are reported on the console, the promise resolves. Strict
 /// (module API): the promise rejects with the error.
-pub async fn run(name: &str, args: &Array, strict: bool) -> Result<JsValue, JsValue> {
+pub async fn run(name: &str, args: &Array, strict: bool) -> core::result::Result<JsValue, JsValue> {
     let arg = |i: u32| args.get(i);
-    let outcome: Result<JsValue, Error> = match name {
+    let outcome: core::result::Result<JsValue, Error> = match name {
         "init" => match crate::config::Config::parse(&arg(0)) {
             Ok(config) => sdk::init(config).await.map(|()| JsValue::TRUE),
             Err(e) => Err(e),
@@ -95,7 +101,7 @@ pub async fn run(name: &str, args: &Array, strict: bool) -> Result<JsValue, JsVa
         "logOut" => sdk::log_out().await.map(JsValue::from),
         "optOut" => sdk::unsubscribe().await.map(JsValue::from),
         "flush" => Ok(crate::sync::flush().await.into()),
-        other => Err(Error::Invalid(format!("unknown command {other:?}"))),
+        other => Err(Error::Invalid(cat(&["unknown command \"", other, "\""]))),
     };
     match outcome {
         Ok(v) => Ok(v),
@@ -117,7 +123,11 @@ fn list(value: &JsValue) -> Option<Vec<String>> {
 }
 
 /// Calls `cb(result)` (false on error) and passes the result on.
-fn answer(cb: &JsValue, name: &str, result: Result<JsValue, Error>) -> Result<JsValue, Error> {
+fn answer(
+    cb: &JsValue,
+    name: &str,
+    result: core::result::Result<JsValue, Error>,
+) -> core::result::Result<JsValue, Error> {
     if let Some(cb) = callback(cb) {
         let value = match &result {
             Ok(v) => v.as_bool().unwrap_or(false),

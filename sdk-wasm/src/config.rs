@@ -1,8 +1,10 @@
 //! `init` options.
 
 use crate::error::{Error, Result};
-use crate::util::get;
-use wasm_bindgen::JsValue;
+use crate::util::{cat, get};
+use alloc::string::String;
+use alloc::vec::Vec;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// What the site configured with `herald('init', {...})`.
 #[derive(Debug, Clone)]
@@ -17,14 +19,29 @@ pub struct Config {
     pub scope: Option<String>,
     /// The site's endpoint that signs uids for the logged-in user.
     pub auth_endpoint: Option<String>,
-    /// Headers sent to `auth_endpoint` (e.g. a CSRF token), as a JS object.
-    pub auth_headers: JsValue,
+    /// Headers sent to `auth_endpoint` (e.g. a CSRF token), name and value.
+    pub auth_headers: Vec<(String, String)>,
     /// How long `pushManager.subscribe()` may take.
     pub subscribe_timeout_ms: i32,
 }
 
 fn string(opts: &JsValue, key: &str) -> Option<String> {
     get(opts, key).as_string().filter(|s| !s.is_empty())
+}
+
+/// `{name: value}` as pairs (kept as Rust strings: the configuration lives
+/// in a static, and JS values cannot).
+fn headers(value: &JsValue) -> Vec<(String, String)> {
+    if !value.is_object() {
+        return Vec::new();
+    }
+    js_sys::Object::entries(value.unchecked_ref())
+        .iter()
+        .filter_map(|pair| {
+            let pair = js_sys::Array::from(&pair);
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect()
 }
 
 impl Config {
@@ -37,7 +54,7 @@ impl Config {
         let server = string(opts, "server")
             .unwrap_or(origin)
             .trim_end_matches('/')
-            .to_string();
+            .into();
         let timeout = get(opts, "subscribeTimeoutMs").as_f64().unwrap_or(15_000.0);
         Ok(Self {
             server,
@@ -45,13 +62,13 @@ impl Config {
             service_worker: string(opts, "serviceWorker").unwrap_or_else(|| "/herald-sw.js".into()),
             scope: string(opts, "scope"),
             auth_endpoint: string(opts, "authEndpoint"),
-            auth_headers: get(opts, "authHeaders"),
+            auth_headers: headers(&get(opts, "authHeaders")),
             subscribe_timeout_ms: timeout.clamp(1.0, 600_000.0) as i32,
         })
     }
 
     /// `{server}/api/v1/projects/{project}{path}`.
     pub fn url(&self, path: &str) -> String {
-        format!("{}/api/v1/projects/{}{}", self.server, self.project, path)
+        cat(&[&self.server, "/api/v1/projects/", &self.project, path])
     }
 }

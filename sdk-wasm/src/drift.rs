@@ -10,11 +10,12 @@ use crate::sdk::{CONFIG, json, keys_object, owned, remember, set, vapid_key};
 use crate::store::{self, Mirror};
 use crate::sync;
 use crate::util::{call, global};
+use core::sync::atomic::{AtomicBool, Ordering};
 use js_sys::Object;
 
 /// `init`: remembers the configuration, then quietly repairs drift.
 pub async fn init(config: Config) -> Result<()> {
-    CONFIG.with(|c| *c.borrow_mut() = Some(config.clone()));
+    *CONFIG.lock() = Some(config.clone());
     if browser::unsupported_reason().is_some() {
         return Ok(());
     }
@@ -23,11 +24,9 @@ pub async fn init(config: Config) -> Result<()> {
 }
 
 fn listen_online() {
-    thread_local! {
-        static LISTENING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    }
+    static LISTENING: AtomicBool = AtomicBool::new(false);
     // `init` may run again (new options); one listener is enough.
-    if LISTENING.with(|l| l.replace(true)) {
+    if LISTENING.swap(true, Ordering::Relaxed) {
         return;
     }
     let handler = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(|| {

@@ -1,6 +1,8 @@
 //! The SDK's errors: typed inside, turned into a JS `Error` with a `code`
 //! property once, at the wasm-bindgen boundary.
 
+use crate::util::{cat, decimal};
+use alloc::string::String;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Why an SDK call failed.
@@ -51,18 +53,18 @@ impl Error {
     /// A sentence for people.
     pub fn message(&self) -> String {
         match self {
-            Self::Unsupported(why) => format!("web push is not available here: {why}"),
+            Self::Unsupported(why) => cat(&["web push is not available here: ", why]),
             Self::NeedsUserGesture => {
                 "asking for permission needs a user gesture: call subscribe from a click handler (or use the soft prompt)".into()
             }
             Self::PermissionDenied => "notifications are blocked for this site in the browser settings".into(),
-            Self::Forbidden(m) => format!("refused: {m}"),
-            Self::Invalid(m) => format!("invalid: {m}"),
+            Self::Forbidden(m) => cat(&["refused: ", m]),
+            Self::Invalid(m) => cat(&["invalid: ", m]),
             Self::NotInitialized => "call herald('init', {server, project}) first".into(),
             Self::NotSubscribed => "this browser is not subscribed".into(),
             Self::Queued => "the server could not be reached; the change will be sent when it can".into(),
             Self::Timeout => "the browser's push service did not answer in time".into(),
-            Self::Server(status, m) => format!("server error {status}: {m}"),
+            Self::Server(status, m) => cat(&["server error ", &decimal(u32::from(*status)), ": ", m]),
             Self::Browser(m) => m.clone(),
         }
     }
@@ -88,4 +90,4 @@ impl From<JsValue> for Error {
 }
 
 /// Results in the SDK.
-pub type Result<T> = std::result::Result<T, Error>;
+pub type Result<T> = core::result::Result<T, Error>;

@@ -11,6 +11,12 @@
 //!
 //! The exports below are the module API that `herald.js` wraps.
 #![deny(missing_docs)]
+// In the browser the SDK is built without std (the `standalone` feature):
+// std's panic machinery alone pulls in all of core::fmt. Host builds and
+// the wasm-bindgen tests link std as usual.
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+extern crate alloc;
 
 pub mod auth;
 pub mod browser;
@@ -25,8 +31,24 @@ pub mod store;
 pub mod sync;
 pub mod util;
 
+use alloc::string::String;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
+
+/// A panic stops the module (`unreachable`) without formatting a message:
+/// the SDK does not panic on anything the page or the network controls, and
+/// formatting would cost ~10 KB of wasm.
+#[cfg(all(target_arch = "wasm32", feature = "standalone"))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+/// A small free-list allocator: the SDK makes few, short-lived allocations.
+#[cfg(all(target_arch = "wasm32", feature = "standalone"))]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
 
 /// Why push is unavailable here, or `null`.
 #[wasm_bindgen(js_name = unsupportedReason)]

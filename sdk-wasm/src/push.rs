@@ -3,7 +3,9 @@
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::util::cat;
 use crate::util::{b64url_decode, b64url_encode, call, get, global, wait, with_timeout};
+use alloc::string::String;
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::JsValue;
 
@@ -89,7 +91,7 @@ pub fn keys(subscription: &JsValue) -> Result<Keys> {
     let keys = get(&json, "keys");
     let text = |v: JsValue, what: &str| {
         v.as_string()
-            .ok_or_else(|| Error::Browser(format!("the subscription has no {what}")))
+            .ok_or_else(|| Error::Browser(cat(&["the subscription has no ", what])))
     };
     let vapid_key = get(&get(subscription, "options"), "applicationServerKey");
     let vapid_key = (!vapid_key.is_null() && !vapid_key.is_undefined())

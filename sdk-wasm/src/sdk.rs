@@ -8,13 +8,13 @@ use crate::push::{self, Keys};
 use crate::store::{self, Mirror};
 use crate::sync;
 use crate::util::get;
+use alloc::string::String;
+use alloc::vec::Vec;
 use js_sys::{Object, Reflect};
-use std::cell::RefCell;
 use wasm_bindgen::JsValue;
 
-thread_local! {
-    pub(crate) static CONFIG: RefCell<Option<Config>> = const { RefCell::new(None) };
-}
+/// The configuration `init` set (the page has one thread).
+pub(crate) static CONFIG: spin::Mutex<Option<Config>> = spin::Mutex::new(None);
 
 use crate::auth::signature_for;
 pub use crate::drift::init;
@@ -23,9 +23,7 @@ pub use crate::status::{Status, status};
 
 /// The configuration set by `init`.
 pub fn config() -> Result<Config> {
-    CONFIG
-        .with(|c| c.borrow().clone())
-        .ok_or(Error::NotInitialized)
+    CONFIG.lock().clone().ok_or(Error::NotInitialized)
 }
 
 /// Options of `subscribe`.
@@ -84,7 +82,7 @@ pub(crate) async fn remember(
         endpoint: keys.endpoint.clone(),
         p256dh: keys.p256dh.clone(),
         auth: keys.auth.clone(),
-        vapid_key: vapid.to_string(),
+        vapid_key: vapid.into(),
         uid: get(state, "uid").as_string(),
         tags: strings(&get(state, "tags")),
         topics: strings(&get(state, "topics")),

@@ -8,6 +8,8 @@ use crate::sdk::{config, json, owned, strings};
 use crate::store;
 use crate::sync;
 use crate::util::get;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// What `status` reports.
 pub struct Status {
@@ -29,7 +31,7 @@ pub struct Status {
 pub async fn status() -> Result<Status> {
     let config = config()?;
     let permission = if browser::unsupported_reason().is_some() {
-        "unsupported".to_string()
+        "unsupported".into()
     } else {
         browser::queried_permission()
             .await
@@ -40,8 +42,8 @@ pub async fn status() -> Result<Status> {
         subscribed: false,
         permission: permission.clone(),
         uid: None,
-        tags: vec![],
-        topics: vec![],
+        tags: Vec::new(),
+        topics: Vec::new(),
         frequency: "immediate".into(),
     };
     if permission != "granted" {

@@ -4,14 +4,13 @@
 //! of truth; the mirror lets the SDK notice drift and replay lost changes.
 
 use crate::error::{Error, Result};
-use crate::util::get;
+use crate::util::{call, get, global};
+use alloc::string::String;
+use alloc::vec::Vec;
 use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    IdbDatabase, IdbObjectStoreParameters, IdbOpenDbRequest, IdbRequest, IdbTransactionMode,
-};
 
 const DB: &str = "herald";
 const VERSION: u32 = 1;
@@ -115,6 +114,7 @@ impl Mirror {
     }
 
     fn from_js(v: &JsValue) -> Option<Self> {
+        // undefined (no record) has no endpoint either.
         let endpoint = get(v, "endpoint").as_string()?;
         Some(Self {
             server: text(v, "server"),
@@ -156,111 +156,88 @@ impl Pending {
     }
 }
 
-fn request_done(request: &IdbRequest) -> JsFuture {
+/// Waits for an IndexedDB request: its `result`, or its `error`. The
+/// promise's own resolve/reject are the handlers (no Rust closures).
+async fn done(request: &JsValue) -> Result<JsValue> {
     let promise = Promise::new(&mut |resolve, reject| {
-        let done = request.clone();
-        let on_success = Closure::once_into_js(move || {
-            let _ = resolve.call1(&JsValue::NULL, &done.result().unwrap_or(JsValue::UNDEFINED));
-        });
-        let failed = request.clone();
-        let on_error = Closure::once_into_js(move || {
-            let error = failed
-                .error()
-                .ok()
-                .flatten()
-                .map(JsValue::from)
-                .unwrap_or(JsValue::NULL);
-            let _ = reject.call1(&JsValue::NULL, &error);
-        });
-        request.set_onsuccess(Some(on_success.unchecked_ref()));
-        request.set_onerror(Some(on_error.unchecked_ref()));
+        set(request.unchecked_ref(), "onsuccess", resolve.into());
+        set(request.unchecked_ref(), "onerror", reject.into());
     });
-    JsFuture::from(promise)
+    match JsFuture::from(promise).await {
+        Ok(event) => Ok(get(&get(&event, "target"), "result")),
+        Err(event) => Err(get(&get(&event, "target"), "error").into()),
+    }
 }
 
 /// Opens (creating on first use) the database.
-pub async fn open() -> Result<IdbDatabase> {
-    let factory = crate::util::get(&crate::util::global(), "indexedDB");
-    let factory: web_sys::IdbFactory = factory
-        .dyn_into()
-        .map_err(|_| Error::Unsupported("IndexedDB is not available".into()))?;
-    let request: IdbOpenDbRequest = factory.open_with_u32(DB, VERSION)?;
+pub async fn open() -> Result<JsValue> {
+    let factory = get(&global(), "indexedDB");
+    if factory.is_undefined() || factory.is_null() {
+        return Err(Error::Unsupported("IndexedDB is not available".into()));
+    }
+    let request = call(&factory, "open", &[DB.into(), VERSION.into()])?;
     let upgrading = request.clone();
+    // The stores must be created inside the upgrade event itself.
     let on_upgrade = Closure::once_into_js(move || {
-        if let Ok(db) = upgrading.result().and_then(|r| r.dyn_into::<IdbDatabase>()) {
-            let names = db.object_store_names();
-            if !names.contains(STATE) {
-                let _ = db.create_object_store(STATE);
-            }
-            if !names.contains(QUEUE) {
-                let params = IdbObjectStoreParameters::new();
-                params.set_auto_increment(true);
-                let _ = db.create_object_store_with_optional_parameters(QUEUE, &params);
-            }
+        let db = get(&upgrading, "result");
+        let names = get(&db, "objectStoreNames");
+        let has = |name: &str| call(&names, "contains", &[name.into()]).ok() == Some(JsValue::TRUE);
+        if !has(STATE) {
+            let _ = call(&db, "createObjectStore", &[STATE.into()]);
+        }
+        if !has(QUEUE) {
+            let params = Object::new();
+            set(&params, "autoIncrement", JsValue::TRUE);
+            let _ = call(&db, "createObjectStore", &[QUEUE.into(), params.into()]);
         }
     });
-    request.set_onupgradeneeded(Some(on_upgrade.unchecked_ref()));
-    let db = request_done(&request).await?;
-    Ok(db.dyn_into()?)
+    set(request.unchecked_ref(), "onupgradeneeded", on_upgrade);
+    done(&request).await
 }
 
-async fn run(
-    store: &str,
-    mode: IdbTransactionMode,
-    op: impl FnOnce(&web_sys::IdbObjectStore) -> std::result::Result<IdbRequest, JsValue>,
-) -> Result<JsValue> {
+/// One request on one object store, in its own transaction.
+async fn run(store: &str, write: bool, method: &str, args: &[JsValue]) -> Result<JsValue> {
     let db = open().await?;
-    let tx = db.transaction_with_str_and_mode(store, mode)?;
-    let request = op(&tx.object_store(store)?)?;
-    let value = request_done(&request).await?;
-    db.close();
-    Ok(value)
+    let mode = if write { "readwrite" } else { "readonly" };
+    let outcome = match call(&db, "transaction", &[store.into(), mode.into()])
+        .and_then(|tx| call(&tx, "objectStore", &[store.into()]))
+        .and_then(|s| call(&s, method, args))
+    {
+        Ok(request) => done(&request).await,
+        Err(e) => Err(e),
+    };
+    let _ = call(&db, "close", &[]);
+    outcome
 }
 
 /// The mirror, if any.
 pub async fn load() -> Result<Option<Mirror>> {
-    let value = run(STATE, IdbTransactionMode::Readonly, |s| {
-        s.get(&"current".into())
-    })
-    .await?;
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
+    let value = run(STATE, false, "get", &["current".into()]).await?;
     Ok(Mirror::from_js(&value))
 }
 
 /// Replaces the mirror.
 pub async fn save(mirror: &Mirror) -> Result<()> {
-    let value = mirror.to_js();
-    run(STATE, IdbTransactionMode::Readwrite, |s| {
-        s.put_with_key(&value, &"current".into())
-    })
-    .await?;
+    run(STATE, true, "put", &[mirror.to_js(), "current".into()]).await?;
     Ok(())
 }
 
 /// Forgets the mirror (after an opt-out).
 pub async fn clear() -> Result<()> {
-    run(STATE, IdbTransactionMode::Readwrite, |s| {
-        s.delete(&"current".into())
-    })
-    .await?;
+    run(STATE, true, "delete", &["current".into()]).await?;
     Ok(())
 }
 
 /// Appends a change to the queue.
 pub async fn enqueue(pending: &Pending) -> Result<()> {
-    let value = pending.to_js();
-    run(QUEUE, IdbTransactionMode::Readwrite, |s| s.add(&value)).await?;
+    run(QUEUE, true, "add", &[pending.to_js()]).await?;
     Ok(())
 }
 
 /// The queued changes with their keys, oldest first.
 pub async fn queued() -> Result<Vec<(JsValue, Pending)>> {
-    let keys = run(QUEUE, IdbTransactionMode::Readonly, |s| s.get_all_keys()).await?;
-    let values = run(QUEUE, IdbTransactionMode::Readonly, |s| s.get_all()).await?;
-    let keys: js_sys::Array = keys.dyn_into().unwrap_or_default();
-    let values: js_sys::Array = values.dyn_into().unwrap_or_default();
+    let keys = Array::from(&run(QUEUE, false, "getAllKeys", &[]).await?);
+    let values = Array::from(&run(QUEUE, false, "getAll", &[]).await?);
     Ok(keys
         .iter()
         .zip(values.iter())
@@ -270,6 +247,6 @@ pub async fn queued() -> Result<Vec<(JsValue, Pending)>> {
 
 /// Removes a queued change once the server acknowledged it.
 pub async fn dequeue(key: &JsValue) -> Result<()> {
-    run(QUEUE, IdbTransactionMode::Readwrite, |s| s.delete(key)).await?;
+    run(QUEUE, true, "delete", core::slice::from_ref(key)).await?;
     Ok(())
 }

@@ -8,9 +8,10 @@
 //! new one waits behind any queued ones.
 
 use crate::error::{Error, Result};
+use crate::sdk::set;
 use crate::store::{self, Pending};
-use crate::util::{sleep, uuid};
-use gloo_net::http::{Method, RequestBuilder};
+use crate::util::{call, get, global, sleep, uuid, wait};
+use js_sys::Object;
 use wasm_bindgen::JsValue;
 
 /// Delays between attempts, in ms.
@@ -27,36 +28,38 @@ enum Attempt {
 }
 
 async fn attempt(method: &str, url: &str, body: Option<&str>, key: Option<&str>) -> Attempt {
-    let method = match method {
-        "PUT" => Method::PUT,
-        "DELETE" => Method::DELETE,
-        "GET" => Method::GET,
-        _ => Method::POST,
-    };
-    let mut builder = RequestBuilder::new(url).method(method);
+    // fetch() straight from the global scope: this runs in pages and in
+    // the service worker, and a fetch wrapper would only add size.
+    let init = Object::new();
+    let headers = Object::new();
+    set(&init, "method", method);
     if let Some(key) = key {
-        builder = builder.header("Idempotency-Key", key);
+        set(&headers, "Idempotency-Key", key);
     }
-    let request = match body {
-        Some(body) => builder
-            .header("Content-Type", "application/json")
-            .body(body.to_string()),
-        None => builder.build(),
+    if let Some(body) = body {
+        set(&headers, "Content-Type", "application/json");
+        set(&init, "body", body);
+    }
+    set(&init, "headers", headers);
+    let fetched = match call(&global(), "fetch", &[url.into(), init.into()]) {
+        Ok(promise) => wait(promise).await,
+        Err(e) => Err(e),
     };
-    let Ok(request) = request else {
-        return Attempt::Refused(Error::Browser("cannot build the request".into()));
-    };
-    let Ok(response) = request.send().await else {
+    let Ok(response) = fetched else {
         return Attempt::Again;
     };
-    let status = response.status();
-    let text = response.text().await.unwrap_or_default();
+    let status = get(&response, "status").as_f64().unwrap_or(0.0) as u16;
+    let text = match call(&response, "text", &[]) {
+        Ok(promise) => wait(promise).await.ok().and_then(|t| t.as_string()),
+        Err(_) => None,
+    }
+    .unwrap_or_default();
     let json = js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL);
     match status {
         200..=299 => Attempt::Done(json),
         429 | 500..=599 => Attempt::Again,
         _ => {
-            let message = crate::util::get(&crate::util::get(&json, "error"), "message")
+            let message = get(&get(&json, "error"), "message")
                 .as_string()
                 .unwrap_or(text);
             Attempt::Refused(match status {
@@ -76,7 +79,7 @@ async fn retrying(
     body: Option<&str>,
     key: Option<&str>,
 ) -> Option<Result<JsValue>> {
-    for delay in std::iter::once(0).chain(RETRIES) {
+    for delay in core::iter::once(0).chain(RETRIES) {
         if delay > 0 {
             sleep(delay).await;
         }

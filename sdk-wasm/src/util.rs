@@ -2,6 +2,8 @@
 //! a page and in a worker.
 
 use crate::error::{Error, Result};
+use alloc::string::String;
+use alloc::vec::Vec;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -60,7 +62,7 @@ pub fn get(obj: &JsValue, key: &str) -> JsValue {
 pub fn call(obj: &JsValue, key: &str, args: &[JsValue]) -> Result<JsValue> {
     let f: Function = get(obj, key)
         .dyn_into()
-        .map_err(|_| Error::Browser(format!("{key} is not available")))?;
+        .map_err(|_| Error::Browser(cat(&[key, " is not available"])))?;
     let args: js_sys::Array = args.iter().collect();
     Ok(f.apply(obj, &args)?)
 }
@@ -105,12 +107,38 @@ pub fn uuid() -> String {
         .ok()
         .and_then(|v| v.as_string())
         .unwrap_or_else(|| {
-            format!(
-                "{:x}-{:x}",
-                (js_sys::Math::random() * 1e15) as u64,
-                js_sys::Date::now() as u64
-            )
+            cat(&[
+                &decimal((js_sys::Math::random() * 4e9) as u32),
+                "-",
+                &decimal((js_sys::Math::random() * 4e9) as u32),
+                "-",
+                &decimal((js_sys::Date::now() / 1000.0) as u32),
+            ])
         })
+}
+
+/// Joins strings (instead of `format!`, whose machinery costs kilobytes of wasm).
+pub fn cat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        out.push_str(part);
+    }
+    out
+}
+
+/// `n` in decimal.
+pub fn decimal(mut n: u32) -> String {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits[i..].iter().map(|d| char::from(*d)).collect()
 }
 
 /// Whether a JS value is a function.
@@ -121,6 +149,14 @@ pub fn is_function(value: &JsValue) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_and_cat_build_text_without_format() {
+        assert_eq!(decimal(0), "0");
+        assert_eq!(decimal(503), "503");
+        assert_eq!(decimal(u32::MAX), "4294967295");
+        assert_eq!(cat(&["a", "", "bc"]), "abc");
+    }
 
     #[test]
     fn base64url_round_trips() {
