@@ -6,17 +6,28 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-web-tools.sh
 cargo build -p herald-sdk --target wasm32-unknown-unknown --profile wasm-release --features standalone
-rm -rf dist/sdk dist/sw
-mkdir -p dist/sdk dist/sw
-wasm-bindgen --target web --no-typescript --out-dir dist/sdk \
+out=target/web-sdk
+rm -rf dist/sdk dist/sw "$out"
+mkdir -p dist/sdk dist/sw "$out"
+wasm-bindgen --target web --no-typescript --out-dir "$out" \
   target/wasm32-unknown-unknown/wasm-release/herald_sdk.wasm
 # binaryen 132 from npm: Debian's wasm-opt 108 miscompiles wasm-bindgen's
 # reference-type tables (Firefox: "can only pass WebAssembly exported
 # functions to funcref").
-node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers dist/sdk/herald_sdk_bg.wasm -o dist/sdk/herald_sdk_bg.wasm
-cp sdk-wasm/js/herald.js sdk-wasm/js/herald.d.ts dist/sdk/
+node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers "$out/herald_sdk_bg.wasm" -o "$out/herald_sdk_bg.wasm"
+# Short import/export names in the .wasm and the glue, then one minified
+# ES module: herald.js with the wasm-bindgen glue inside.
+node scripts/minify-wasm-names.mjs "$out/herald_sdk.js" "$out/herald_sdk_bg.wasm"
+cp sdk-wasm/js/herald.js "$out/"
+node_modules/.bin/esbuild "$out/herald.js" --bundle --format=esm --minify --target=es2020 \
+  --log-level=warning --outfile=dist/sdk/herald.js
+cp "$out/herald_sdk_bg.wasm" sdk-wasm/js/herald.d.ts dist/sdk/
 cp service-worker/herald-sw.js dist/sw/
-for f in dist/sdk/herald.js dist/sdk/herald_sdk.js dist/sdk/herald_sdk_bg.wasm dist/sw/herald-sw.js; do
+total=0
+for f in dist/sdk/herald.js dist/sdk/herald_sdk_bg.wasm dist/sw/herald-sw.js; do
+  gz=$(gzip -9c "$f" | wc -c)
   br=$(command -v brotli >/dev/null && brotli -c -q 11 "$f" | wc -c || echo "?")
-  printf '%-32s %7d bytes, %6d gzip, %6s brotli\n' "$f" "$(stat -c %s "$f")" "$(gzip -9c "$f" | wc -c)" "$br"
+  printf '%-32s %7d bytes, %6d gzip, %6s brotli\n' "$f" "$(stat -c %s "$f")" "$gz" "$br"
+  case $f in dist/sdk/*) total=$((total + gz)) ;; esac
 done
+printf '%-32s %7s        %6d gzip (budget 28672)\n' "page SDK (dist/sdk)" "" "$total"
