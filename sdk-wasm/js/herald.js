@@ -29,9 +29,9 @@ export function herald(name, ...args) {
 const strict = (name, ...args) => inOrder(() => wasm.command(name, args, true));
 export const init = (options) => strict('init', options);
 export const subscribe = (options = {}) => strict('subscribe', null, options);
-export const setUid = (uid, uidSignature) => strict('setUid', uid, uidSignature ?? undefined);
-export const logOut = () => strict('logOut');
-export const unsubscribe = () => strict('optOut');
+export const setUid = (uid, uidSignature) => strict('uid', uid, uidSignature ?? undefined);
+export const logOut = () => strict('unsubscribe', null, { uid: true });
+export const unsubscribe = () => strict('unsubscribe', null);
 export const status = () => strict('status', null);
 export const setTags = (tags) => strict('tags', tags);
 export const setPreferences = (preferences) => strict('preferences', preferences);

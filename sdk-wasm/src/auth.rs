@@ -13,7 +13,11 @@ async fn fetch_signature(config: &Config, uid: &str) -> Result<String> {
     let endpoint = config.auth_endpoint.as_ref().ok_or_else(|| {
         Error::Forbidden("a uid needs a uidSignature, or authEndpoint in init".into())
     })?;
-    let separator = if endpoint.contains('?') { "&" } else { "?" };
+    let separator = if crate::util::contains(endpoint, "?") {
+        "&"
+    } else {
+        "?"
+    };
     let encoded = String::from(js_sys::encode_uri_component(uid));
     let url = cat(&[endpoint, separator, "uid=", &encoded]);
     let init = Object::new();

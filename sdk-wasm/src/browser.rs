@@ -39,9 +39,10 @@ pub fn unsupported_reason() -> Option<String> {
 
 fn is_ios(navigator: &JsValue) -> bool {
     let ua = get(navigator, "userAgent").as_string().unwrap_or_default();
+    let has = |word: &str| crate::util::contains(&ua, word);
     let touch_mac =
-        ua.contains("Macintosh") && get(navigator, "maxTouchPoints").as_f64().unwrap_or(0.0) > 1.0;
-    ua.contains("iPhone") || ua.contains("iPad") || ua.contains("iPod") || touch_mac
+        has("Macintosh") && get(navigator, "maxTouchPoints").as_f64().unwrap_or(0.0) > 1.0;
+    has("iPhone") || has("iPad") || has("iPod") || touch_mac
 }
 
 fn is_standalone(g: &JsValue) -> bool {

@@ -74,12 +74,12 @@ pub async fn run(name: &str, args: &Array, strict: bool) -> core::result::Result
             let result = sdk::status().await;
             if let Some(cb) = callback(&arg(0)) {
                 let (subscribed, details) = match &result {
-                    Ok(s) => (s.subscribed, crate::status_object(s).into()),
-                    Err(_) => (false, JsValue::NULL),
+                    Ok(s) => (get(s, "subscribed"), s.into()),
+                    Err(_) => (JsValue::FALSE, JsValue::NULL),
                 };
-                let _ = cb.call2(&JsValue::NULL, &subscribed.into(), &details);
+                let _ = cb.call2(&JsValue::NULL, &subscribed, &details);
             }
-            result.map(|s| crate::status_object(&s).into())
+            result.map(JsValue::from)
         }
         "tags" => {
             let result = sdk::preferences(list(&arg(0)), None, None).await;
@@ -95,11 +95,6 @@ pub async fn run(name: &str, args: &Array, strict: bool) -> core::result::Result
             .await;
             answer(&arg(1), name, result.map(JsValue::from))
         }
-        "setUid" => sdk::set_uid(arg(0).as_string().unwrap_or_default(), arg(1).as_string())
-            .await
-            .map(JsValue::from),
-        "logOut" => sdk::log_out().await.map(JsValue::from),
-        "optOut" => sdk::unsubscribe().await.map(JsValue::from),
         "flush" => Ok(crate::sync::flush().await.into()),
         other => Err(Error::Invalid(cat(&["unknown command \"", other, "\""]))),
     };

@@ -6,7 +6,7 @@ use crate::browser;
 use crate::config::Config;
 use crate::error::Result;
 use crate::push::{self, Keys};
-use crate::sdk::{CONFIG, json, keys_object, owned, remember, set, vapid_key};
+use crate::sdk::{configure, owned, remember, send, set, vapid_key};
 use crate::store::{self, Mirror};
 use crate::sync;
 use crate::util::{call, global};
@@ -15,12 +15,12 @@ use js_sys::Object;
 
 /// `init`: remembers the configuration, then quietly repairs drift.
 pub async fn init(config: Config) -> Result<()> {
-    *CONFIG.lock() = Some(config.clone());
+    let config = configure(config);
     if browser::unsupported_reason().is_some() {
         return Ok(());
     }
     listen_online();
-    repair(&config).await
+    repair(config).await
 }
 
 fn listen_online() {
@@ -51,8 +51,8 @@ pub(crate) async fn repair(config: &Config) -> Result<()> {
     if permission == "denied" {
         // Blocked in the browser settings since: the server must stop too.
         if let Some(m) = mirror {
-            let body = json(&owned(&m.endpoint, &m.auth).into());
-            let _ = sync::send("POST", &config.url("/subscriptions/opt-out"), &body).await;
+            let body = owned(&m.text("endpoint"), &m.text("auth"));
+            let _ = send(config, "POST", "/subscriptions/opt-out", &body).await;
             store::clear().await?;
         }
         return Ok(());
@@ -71,48 +71,44 @@ pub(crate) async fn repair(config: &Config) -> Result<()> {
         }
         return Ok(());
     };
-    let keys = push::keys(&subscription)?;
+    let mut keys = push::keys(&subscription)?;
     let server_key = vapid_key(config).await?;
-    if keys.vapid_key.as_deref().is_some_and(|k| k != server_key) {
+    if keys.made_with_other(&server_key) {
         // Made with a VAPID key the project no longer uses: resubscribe.
         push::unsubscribe(&subscription).await?;
         let fresh =
             push::subscribe(&registration, &server_key, config.subscribe_timeout_ms).await?;
-        let fresh = push::keys(&fresh)?;
-        return rotate_or_upsert(config, mirror, fresh, &server_key).await;
+        keys = push::keys(&fresh)?;
+    } else if mirror
+        .as_ref()
+        .is_some_and(|m| m.text("endpoint") == keys.endpoint && m.text("project") == config.project)
+    {
+        return Ok(());
     }
-    match mirror {
-        Some(m) if m.endpoint == keys.endpoint && m.project == config.project => Ok(()),
-        other => rotate_or_upsert(config, other, keys, &server_key).await,
-    }
+    rotate_or_upsert(config, mirror, &keys, &server_key).await
 }
 
+/// Moves the mirrored subscription to `new` (`rotate`), or registers `new`
+/// when there is nothing of this project's to move.
 pub(crate) async fn rotate_or_upsert(
     config: &Config,
     mirror: Option<Mirror>,
-    new: Keys,
+    new: &Keys,
     vapid: &str,
 ) -> Result<()> {
-    let state = match mirror.filter(|m| m.endpoint != new.endpoint && m.project == config.project) {
+    let body = Object::new();
+    set(&body, "endpoint", new.endpoint.as_str());
+    set(&body, "keys", new.keys.clone());
+    let path = match mirror
+        .filter(|m| m.text("endpoint") != new.endpoint && m.text("project") == config.project)
+    {
         Some(m) => {
-            let body = Object::new();
-            set(&body, "old_endpoint", m.endpoint.as_str());
-            set(&body, "old_auth", m.auth.as_str());
-            set(&body, "endpoint", new.endpoint.as_str());
-            set(&body, "keys", keys_object(&new));
-            sync::send(
-                "POST",
-                &config.url("/subscriptions/rotate"),
-                &json(&body.into()),
-            )
-            .await?
+            set(&body, "old_endpoint", m.get("endpoint"));
+            set(&body, "old_auth", m.get("auth"));
+            "/subscriptions/rotate"
         }
-        None => {
-            let body = Object::new();
-            set(&body, "endpoint", new.endpoint.as_str());
-            set(&body, "keys", keys_object(&new));
-            sync::send("POST", &config.url("/subscriptions"), &json(&body.into())).await?
-        }
+        None => "/subscriptions",
     };
-    remember(config, &new, vapid, &state).await
+    let state = send(config, "POST", path, &body).await?;
+    remember(config, new, vapid, &state).await
 }

@@ -32,7 +32,7 @@ pub mod sync;
 pub mod util;
 
 use alloc::string::String;
-use js_sys::{Array, Object, Reflect};
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
 /// A panic stops the module (`unreachable`) without formatting a message:
@@ -64,26 +64,4 @@ pub fn unsupported_reason() -> Option<String> {
 #[wasm_bindgen]
 pub async fn command(name: String, args: Array, strict: bool) -> Result<JsValue, JsValue> {
     commands::run(&name, &args, strict).await
-}
-
-pub(crate) fn status_object(status: &sdk::Status) -> Object {
-    let obj = Object::new();
-    let set = |k: &str, v: JsValue| {
-        let _ = Reflect::set(&obj, &k.into(), &v);
-    };
-    let list = |v: &[String]| JsValue::from(v.iter().map(JsValue::from).collect::<Array>());
-    set("subscribed", status.subscribed.into());
-    set("permission", status.permission.as_str().into());
-    set(
-        "uid",
-        status
-            .uid
-            .as_deref()
-            .map(JsValue::from)
-            .unwrap_or(JsValue::NULL),
-    );
-    set("tags", list(&status.tags));
-    set("topics", list(&status.topics));
-    set("frequency", status.frequency.as_str().into());
-    obj
 }

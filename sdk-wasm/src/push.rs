@@ -10,16 +10,23 @@ use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::JsValue;
 
 /// A subscription's identity and keys, as `PushSubscription.toJSON()` gives them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Keys {
     /// Push endpoint.
     pub endpoint: String,
-    /// Public key.
-    pub p256dh: String,
     /// Auth secret.
     pub auth: String,
+    /// `{p256dh, auth}`, as the server and the mirror take it.
+    pub keys: JsValue,
     /// The VAPID key it was made with (base64url), when the browser says.
     pub vapid_key: Option<String>,
+}
+
+impl Keys {
+    /// Whether the browser says it was made with a VAPID key other than `key`.
+    pub fn made_with_other(&self, key: &str) -> bool {
+        self.vapid_key.as_deref().is_some_and(|k| k != key)
+    }
 }
 
 /// Registers the worker (idempotent) and waits until it is active.
@@ -58,6 +65,14 @@ pub async fn existing_registration(config: &Config) -> Option<JsValue> {
     (!found.is_undefined() && !found.is_null()).then_some(found)
 }
 
+/// The subscription this browser has now, without registering anything.
+pub async fn existing(config: &Config) -> Result<Option<JsValue>> {
+    match existing_registration(config).await {
+        Some(registration) => current(&registration).await,
+        None => Ok(None),
+    }
+}
+
 /// The current subscription of a registration.
 pub async fn current(registration: &JsValue) -> Result<Option<JsValue>> {
     let manager = get(registration, "pushManager");
@@ -93,13 +108,18 @@ pub fn keys(subscription: &JsValue) -> Result<Keys> {
         v.as_string()
             .ok_or_else(|| Error::Browser(cat(&["the subscription has no ", what])))
     };
+    text(get(&keys, "p256dh"), "p256dh key")?;
     let vapid_key = get(&get(subscription, "options"), "applicationServerKey");
-    let vapid_key = (!vapid_key.is_null() && !vapid_key.is_undefined())
-        .then(|| b64url_encode(&Uint8Array::new(&vapid_key).to_vec()));
+    let vapid_key = (!vapid_key.is_null() && !vapid_key.is_undefined()).then(|| {
+        // Element by element: `to_vec` brings an assertion and its formatting.
+        let bytes = Uint8Array::new(&vapid_key);
+        let bytes: alloc::vec::Vec<u8> = (0..bytes.length()).map(|i| bytes.get_index(i)).collect();
+        b64url_encode(&bytes)
+    });
     Ok(Keys {
         endpoint: text(get(&json, "endpoint"), "endpoint")?,
-        p256dh: text(get(&keys, "p256dh"), "p256dh key")?,
         auth: text(get(&keys, "auth"), "auth secret")?,
+        keys,
         vapid_key,
     })
 }

@@ -1,5 +1,9 @@
 //! The SDK's operations. Each first re-reads the browser's real state
 //! (permission, subscription) rather than trusting the mirror.
+//!
+//! Written for size: records stay JS objects (the mirror, the server's
+//! answers), the configuration is a `&'static` (no clone per call), and the
+//! changes that share a shape share one function ([`change`]).
 
 use crate::browser;
 use crate::config::Config;
@@ -10,20 +14,29 @@ use crate::sync;
 use crate::util::get;
 use alloc::string::String;
 use alloc::vec::Vec;
-use js_sys::{Object, Reflect};
+use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::JsValue;
 
-/// The configuration `init` set (the page has one thread).
-pub(crate) static CONFIG: spin::Mutex<Option<Config>> = spin::Mutex::new(None);
+/// The configuration `init` set. It is leaked on purpose: `init` runs once
+/// per page (a few hundred bytes each time it runs again), and a `&'static`
+/// saves a clone and its drop in every operation.
+static CONFIG: spin::Mutex<Option<&'static Config>> = spin::Mutex::new(None);
 
 use crate::auth::signature_for;
 pub use crate::drift::init;
 use crate::drift::{repair, rotate_or_upsert};
-pub use crate::status::{Status, status};
+pub use crate::status::status;
+
+/// Makes `config` the one every later command uses.
+pub(crate) fn configure(config: Config) -> &'static Config {
+    let config: &'static Config = alloc::boxed::Box::leak(alloc::boxed::Box::new(config));
+    *CONFIG.lock() = Some(config);
+    config
+}
 
 /// The configuration set by `init`.
-pub fn config() -> Result<Config> {
-    CONFIG.lock().clone().ok_or(Error::NotInitialized)
+pub fn config() -> Result<&'static Config> {
+    CONFIG.lock().ok_or(Error::NotInitialized)
 }
 
 /// Options of `subscribe`.
@@ -49,20 +62,11 @@ pub(crate) fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
     let _ = Reflect::set(obj, &key.into(), &value.into());
 }
 
-pub(crate) fn strings(value: &JsValue) -> Vec<String> {
-    js_sys::Array::from(value)
-        .iter()
-        .filter_map(|v| v.as_string())
-        .collect()
+pub(crate) fn list(items: &[String]) -> Array {
+    items.iter().map(JsValue::from).collect()
 }
 
-pub(crate) fn keys_object(keys: &Keys) -> Object {
-    let obj = Object::new();
-    set(&obj, "p256dh", keys.p256dh.as_str());
-    set(&obj, "auth", keys.auth.as_str());
-    obj
-}
-
+/// `{endpoint, auth}`: what proves the caller holds a subscription.
 pub(crate) fn owned(endpoint: &str, auth: &str) -> Object {
     let obj = Object::new();
     set(&obj, "endpoint", endpoint);
@@ -70,27 +74,25 @@ pub(crate) fn owned(endpoint: &str, auth: &str) -> Object {
     obj
 }
 
+/// Sends `body` (JSON) to the project's `path` as a queued-if-offline change.
+pub(crate) async fn send(
+    config: &Config,
+    method: &str,
+    path: &str,
+    body: &Object,
+) -> Result<JsValue> {
+    sync::send(method, &config.url(path), &json(body)).await
+}
+
+/// Mirrors what the server now says about the subscription `keys`.
 pub(crate) async fn remember(
     config: &Config,
     keys: &Keys,
     vapid: &str,
     state: &JsValue,
 ) -> Result<()> {
-    let mirror = Mirror {
-        server: config.server.clone(),
-        project: config.project.clone(),
-        endpoint: keys.endpoint.clone(),
-        p256dh: keys.p256dh.clone(),
-        auth: keys.auth.clone(),
-        vapid_key: vapid.into(),
-        uid: get(state, "uid").as_string(),
-        tags: strings(&get(state, "tags")),
-        topics: strings(&get(state, "topics")),
-        frequency: get(state, "frequency")
-            .as_string()
-            .unwrap_or_else(|| "immediate".into()),
-        acked_at: js_sys::Date::now(),
-    };
+    let mirror = Mirror::new(config, keys, vapid);
+    mirror.apply(state);
     store::save(&mirror).await
 }
 
@@ -123,64 +125,51 @@ pub async fn subscribe(options: SubscribeOptions) -> Result<bool> {
             }
         }
     }
-    let signature = match &options.uid {
-        Some(uid) => Some(signature_for(&config, uid, options.uid_signature.clone()).await?),
-        None => None,
-    };
-    let registration = push::registration(&config).await?;
-    let server_key = vapid_key(&config).await?;
-    let mut resubscribed = false;
-    let subscription = match push::current(&registration).await? {
-        Some(existing) => {
-            let keys = push::keys(&existing)?;
-            if keys.vapid_key.as_deref().is_some_and(|k| k != server_key) {
-                push::unsubscribe(&existing).await?;
-                resubscribed = true;
-                push::subscribe(&registration, &server_key, config.subscribe_timeout_ms).await?
-            } else {
-                existing
-            }
-        }
-        None => push::subscribe(&registration, &server_key, config.subscribe_timeout_ms).await?,
-    };
-    let keys = push::keys(&subscription)?;
-    let mirror = store::load().await?;
-    if resubscribed && mirror.is_some() {
-        // Move uid, tags and topics from the old endpoint before applying the options.
-        rotate_or_upsert(&config, mirror, keys.clone(), &server_key).await?;
-    }
     let body = Object::new();
-    set(&body, "endpoint", keys.endpoint.as_str());
-    set(&body, "keys", keys_object(&keys));
-    if let (Some(uid), Some(sig)) = (&options.uid, &signature) {
+    if let Some(uid) = &options.uid {
+        let signature = signature_for(config, uid, options.uid_signature.clone()).await?;
         set(&body, "uid", uid.as_str());
-        set(&body, "uid_signature", sig.as_str());
+        set(&body, "uid_signature", signature);
     }
     if let Some(tags) = &options.tags {
-        set(
-            &body,
-            "tags",
-            tags.iter().map(JsValue::from).collect::<js_sys::Array>(),
-        );
+        set(&body, "tags", list(tags));
     }
     if let Some(topics) = &options.topics {
-        set(
-            &body,
-            "topics",
-            topics.iter().map(JsValue::from).collect::<js_sys::Array>(),
-        );
+        set(&body, "topics", list(topics));
     }
-    let state = sync::send("POST", &config.url("/subscriptions"), &json(&body.into())).await?;
-    remember(&config, &keys, &server_key, &state).await?;
+    let registration = push::registration(config).await?;
+    let server_key = vapid_key(config).await?;
+    let existing = push::current(&registration).await?;
+    let stale = match &existing {
+        Some(sub) => push::keys(sub)?.made_with_other(&server_key),
+        None => false,
+    };
+    let subscription = match existing {
+        Some(sub) if !stale => sub,
+        other => {
+            if let Some(sub) = other {
+                push::unsubscribe(&sub).await?;
+            }
+            push::subscribe(&registration, &server_key, config.subscribe_timeout_ms).await?
+        }
+    };
+    let keys = push::keys(&subscription)?;
+    if stale && let Some(mirror) = store::load().await? {
+        // Move uid, tags and topics from the old endpoint before applying the options.
+        rotate_or_upsert(config, Some(mirror), &keys, &server_key).await?;
+    }
+    set(&body, "endpoint", keys.endpoint.as_str());
+    set(&body, "keys", keys.keys.clone());
+    let state = send(config, "POST", "/subscriptions", &body).await?;
+    remember(config, &keys, &server_key, &state).await?;
     Ok(get(&state, "status").as_string().as_deref() == Some("active"))
 }
 
 /// The subscription this browser has now, from the mirror checked against the browser.
-async fn current_keys(config: &Config) -> Result<Mirror> {
+async fn current(config: &Config) -> Result<Mirror> {
     let mirror = store::load().await?.ok_or(Error::NotSubscribed)?;
-    if let Some(registration) = push::existing_registration(config).await
-        && let Some(sub) = push::current(&registration).await?
-        && push::keys(&sub)?.endpoint != mirror.endpoint
+    if let Some(sub) = push::existing(config).await?
+        && push::keys(&sub)?.endpoint != mirror.text("endpoint")
     {
         repair(config).await?;
         return store::load().await?.ok_or(Error::NotSubscribed);
@@ -188,80 +177,46 @@ async fn current_keys(config: &Config) -> Result<Mirror> {
     Ok(mirror)
 }
 
-/// `uid`: log in.
-pub async fn set_uid(uid: String, signature: Option<String>) -> Result<bool> {
-    let config = config()?;
-    let mirror = current_keys(&config).await?;
-    let signature = signature_for(&config, &uid, signature).await?;
-    let body = owned(&mirror.endpoint, &mirror.auth);
-    set(&body, "uid", uid.as_str());
-    set(&body, "uid_signature", signature.as_str());
-    let state = sync::send(
-        "PUT",
-        &config.url("/subscriptions/uid"),
-        &json(&body.into()),
-    )
-    .await?;
-    save_state(mirror, &state).await?;
+/// A change to this browser's subscription: `fields` plus the proof of
+/// ownership go to `path`; the server's answer is mirrored.
+async fn change(
+    config: &Config,
+    mirror: Mirror,
+    method: &str,
+    path: &str,
+    fields: Object,
+) -> Result<bool> {
+    set(&fields, "endpoint", mirror.get("endpoint"));
+    set(&fields, "auth", mirror.get("auth"));
+    let state = send(config, method, path, &fields).await?;
+    mirror.apply(&state);
+    store::save(&mirror).await?;
     Ok(true)
 }
 
-async fn save_state(mut mirror: Mirror, state: &JsValue) -> Result<()> {
-    mirror.uid = get(state, "uid").as_string();
-    mirror.tags = strings(&get(state, "tags"));
-    mirror.topics = strings(&get(state, "topics"));
-    if let Some(f) = get(state, "frequency").as_string() {
-        mirror.frequency = f;
-    }
-    mirror.acked_at = js_sys::Date::now();
-    store::save(&mirror).await
+/// `uid`: log in.
+pub async fn set_uid(uid: String, signature: Option<String>) -> Result<bool> {
+    let config = config()?;
+    let mirror = current(config).await?;
+    let signature = signature_for(config, &uid, signature).await?;
+    let fields = Object::new();
+    set(&fields, "uid", uid);
+    set(&fields, "uid_signature", signature);
+    change(config, mirror, "PUT", "/subscriptions/uid", fields).await
 }
 
 /// `unsubscribe {uid: true}`: log out; the subscription stays, anonymous.
 pub async fn log_out() -> Result<bool> {
     let config = config()?;
-    let mirror = current_keys(&config).await?;
-    let body = owned(&mirror.endpoint, &mirror.auth);
-    let state = sync::send(
+    let mirror = current(config).await?;
+    change(
+        config,
+        mirror,
         "DELETE",
-        &config.url("/subscriptions/uid"),
-        &json(&body.into()),
+        "/subscriptions/uid",
+        Object::new(),
     )
-    .await?;
-    save_state(mirror, &state).await?;
-    Ok(true)
-}
-
-/// `unsubscribe`: full opt-out, in the browser and on the server.
-pub async fn unsubscribe() -> Result<bool> {
-    let config = config()?;
-    let mirror = store::load().await?;
-    if let Some(registration) = push::existing_registration(&config).await
-        && let Some(sub) = push::current(&registration).await?
-    {
-        let keys = push::keys(&sub)?;
-        push::unsubscribe(&sub).await?;
-        let body = owned(&keys.endpoint, &keys.auth);
-        store::clear().await?;
-        sync::send(
-            "POST",
-            &config.url("/subscriptions/opt-out"),
-            &json(&body.into()),
-        )
-        .await?;
-        return Ok(true);
-    }
-    if let Some(m) = mirror {
-        store::clear().await?;
-        let body = owned(&m.endpoint, &m.auth);
-        sync::send(
-            "POST",
-            &config.url("/subscriptions/opt-out"),
-            &json(&body.into()),
-        )
-        .await?;
-    }
-    Ok(true)
+    .await
 }
 
 /// `tags` / `preferences`.
@@ -271,31 +226,35 @@ pub async fn preferences(
     frequency: Option<String>,
 ) -> Result<bool> {
     let config = config()?;
-    let mirror = current_keys(&config).await?;
-    let body = owned(&mirror.endpoint, &mirror.auth);
+    let mirror = current(config).await?;
+    let fields = Object::new();
     if let Some(tags) = tags {
-        set(
-            &body,
-            "tags",
-            tags.iter().map(JsValue::from).collect::<js_sys::Array>(),
-        );
+        set(&fields, "tags", list(&tags));
     }
     if let Some(topics) = topics {
-        set(
-            &body,
-            "topics",
-            topics.iter().map(JsValue::from).collect::<js_sys::Array>(),
-        );
+        set(&fields, "topics", list(&topics));
     }
     if let Some(f) = frequency {
-        set(&body, "frequency", f.as_str());
+        set(&fields, "frequency", f);
     }
-    let state = sync::send(
-        "PUT",
-        &config.url("/subscriptions/preferences"),
-        &json(&body.into()),
-    )
-    .await?;
-    save_state(mirror, &state).await?;
+    change(config, mirror, "PUT", "/subscriptions/preferences", fields).await
+}
+
+/// `unsubscribe`: full opt-out, in the browser and on the server.
+pub async fn unsubscribe() -> Result<bool> {
+    let config = config()?;
+    let mirror = store::load().await?;
+    let owner = match push::existing(config).await? {
+        Some(sub) => {
+            let keys = push::keys(&sub)?;
+            push::unsubscribe(&sub).await?;
+            Some(owned(&keys.endpoint, &keys.auth))
+        }
+        None => mirror.map(|m| owned(&m.text("endpoint"), &m.text("auth"))),
+    };
+    if let Some(owner) = owner {
+        store::clear().await?;
+        send(config, "POST", "/subscriptions/opt-out", &owner).await?;
+    }
     Ok(true)
 }

@@ -4,31 +4,15 @@
 use crate::browser;
 use crate::error::{Error, Result};
 use crate::push;
-use crate::sdk::{config, json, owned, strings};
+use crate::sdk::{config, json, owned, set};
 use crate::store;
 use crate::sync;
 use crate::util::get;
-use alloc::string::String;
-use alloc::vec::Vec;
+use js_sys::{Array, Object};
+use wasm_bindgen::JsValue;
 
-/// What `status` reports.
-pub struct Status {
-    /// Subscribed, permitted and active on the server.
-    pub subscribed: bool,
-    /// Permission, or `unsupported`.
-    pub permission: String,
-    /// Bound user.
-    pub uid: Option<String>,
-    /// Tags.
-    pub tags: Vec<String>,
-    /// Topics.
-    pub topics: Vec<String>,
-    /// Frequency.
-    pub frequency: String,
-}
-
-/// `status`: never prompts.
-pub async fn status() -> Result<Status> {
+/// `status`: `{subscribed, permission, uid, tags, topics, frequency}`; never prompts.
+pub async fn status() -> Result<Object> {
     let config = config()?;
     let permission = if browser::unsupported_reason().is_some() {
         "unsupported".into()
@@ -38,53 +22,48 @@ pub async fn status() -> Result<Status> {
             .filter(|p| p == "denied")
             .unwrap_or_else(browser::permission)
     };
-    let mut status = Status {
-        subscribed: false,
-        permission: permission.clone(),
-        uid: None,
-        tags: Vec::new(),
-        topics: Vec::new(),
-        frequency: "immediate".into(),
-    };
+    let status = Object::new();
+    set(&status, "subscribed", false);
+    set(&status, "permission", permission.as_str());
+    set(&status, "uid", JsValue::NULL);
+    set(&status, "tags", Array::new());
+    set(&status, "topics", Array::new());
+    set(&status, "frequency", "immediate");
     if permission != "granted" {
         return Ok(status);
     }
-    let Some(registration) = push::existing_registration(&config).await else {
-        return Ok(status);
-    };
-    let Some(sub) = push::current(&registration).await? else {
+    let Some(sub) = push::existing(config).await? else {
         return Ok(status);
     };
     let keys = push::keys(&sub)?;
-    let body = owned(&keys.endpoint, &keys.auth);
-    let state = match sync::read(
-        "POST",
-        &config.url("/subscriptions/status"),
-        Some(&json(&body.into())),
-    )
-    .await
-    {
-        Ok(state) => state,
+    let body = json(&owned(&keys.endpoint, &keys.auth));
+    let source = match sync::read("POST", &config.url("/subscriptions/status"), Some(&body)).await {
+        Ok(state) => {
+            set(
+                &status,
+                "subscribed",
+                get(&state, "status").as_string().as_deref() == Some("active"),
+            );
+            state
+        }
         Err(Error::NotSubscribed) => return Ok(status),
         Err(_) => {
             // Offline: answer from the mirror.
-            let Some(m) = store::load().await?.filter(|m| m.endpoint == keys.endpoint) else {
+            let Some(m) = store::load()
+                .await?
+                .filter(|m| m.text("endpoint") == keys.endpoint)
+            else {
                 return Ok(status);
             };
-            status.subscribed = true;
-            status.uid = m.uid;
-            status.tags = m.tags;
-            status.topics = m.topics;
-            status.frequency = m.frequency;
-            return Ok(status);
+            set(&status, "subscribed", true);
+            m.0
         }
     };
-    status.subscribed = get(&state, "status").as_string().as_deref() == Some("active");
-    status.uid = get(&state, "uid").as_string();
-    status.tags = strings(&get(&state, "tags"));
-    status.topics = strings(&get(&state, "topics"));
-    status.frequency = get(&state, "frequency")
-        .as_string()
-        .unwrap_or(status.frequency);
+    for key in ["uid", "tags", "topics", "frequency"] {
+        let value = get(&source, key);
+        if !value.is_undefined() {
+            set(&status, key, value);
+        }
+    }
     Ok(status)
 }

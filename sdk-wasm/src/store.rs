@@ -3,7 +3,9 @@
 //! The service worker reads the same database. The server stays the source
 //! of truth; the mirror lets the SDK notice drift and replay lost changes.
 
+use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::push::Keys;
 use crate::util::{call, get, global};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -19,31 +21,61 @@ pub const STATE: &str = "state";
 /// Object store of pending changes (auto-increment keys keep their order).
 pub const QUEUE: &str = "queue";
 
-/// What the browser is subscribed with, as last acknowledged by the server.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Mirror {
-    /// Herald server.
-    pub server: String,
-    /// Project id.
-    pub project: String,
-    /// Push endpoint.
-    pub endpoint: String,
-    /// Subscription public key.
-    pub p256dh: String,
-    /// Subscription auth secret.
-    pub auth: String,
-    /// The VAPID key the subscription was made with.
-    pub vapid_key: String,
-    /// Bound user.
-    pub uid: Option<String>,
-    /// Tags.
-    pub tags: Vec<String>,
-    /// Topics.
-    pub topics: Vec<String>,
-    /// Frequency.
-    pub frequency: String,
-    /// When the server last acknowledged (ms since epoch).
-    pub acked_at: f64,
+/// What the browser is subscribed with, as last acknowledged by the server:
+/// the record itself, a JS object that the service worker reads too
+/// (`server`, `project`, `endpoint`, `p256dh`, `auth`, `vapid_key`, `uid`,
+/// `tags`, `topics`, `frequency`, `acked_at`).
+#[derive(Debug, Clone)]
+pub struct Mirror(pub JsValue);
+
+impl Mirror {
+    /// A record for the subscription `keys`, made with the VAPID key `vapid`.
+    pub fn new(config: &Config, keys: &Keys, vapid: &str) -> Self {
+        let o = Object::new();
+        set(&o, "server", config.server.as_str().into());
+        set(&o, "project", config.project.as_str().into());
+        set(&o, "endpoint", keys.endpoint.as_str().into());
+        set(&o, "p256dh", get(&keys.keys, "p256dh"));
+        set(&o, "auth", keys.auth.as_str().into());
+        set(&o, "vapid_key", vapid.into());
+        Self(o.into())
+    }
+
+    /// Takes uid, tags, topics and frequency from the server's answer.
+    pub fn apply(&self, state: &JsValue) {
+        let o: &Object = self.0.unchecked_ref();
+        let uid = get(state, "uid");
+        set(o, "uid", if uid.is_string() { uid } else { JsValue::NULL });
+        for key in ["tags", "topics"] {
+            let v = get(state, key);
+            set(
+                o,
+                key,
+                if Array::is_array(&v) {
+                    v
+                } else {
+                    Array::new().into()
+                },
+            );
+        }
+        let frequency = get(state, "frequency");
+        if frequency.is_string() {
+            set(o, "frequency", frequency);
+        } else if get(o, "frequency").is_undefined() {
+            set(o, "frequency", "immediate".into());
+        }
+        set(o, "acked_at", js_sys::Date::now().into());
+    }
+
+    /// A field.
+    pub fn get(&self, key: &str) -> JsValue {
+        get(&self.0, key)
+    }
+
+    /// A text field ("" when missing).
+    pub fn text(&self, key: &str) -> String {
+        text(&self.0, key)
+    }
 }
 
 /// A change waiting to reach the server.
@@ -66,70 +98,8 @@ fn text(obj: &JsValue, key: &str) -> String {
     get(obj, key).as_string().unwrap_or_default()
 }
 
-fn texts(obj: &JsValue, key: &str) -> Vec<String> {
-    let v = get(obj, key);
-    if v.is_undefined() || v.is_null() {
-        return Vec::new();
-    }
-    Array::from(&v)
-        .iter()
-        .filter_map(|s| s.as_string())
-        .collect()
-}
-
 fn set(obj: &Object, key: &str, value: JsValue) {
     let _ = Reflect::set(obj, &key.into(), &value);
-}
-
-fn list(items: &[String]) -> JsValue {
-    items.iter().map(JsValue::from).collect::<Array>().into()
-}
-
-impl Mirror {
-    fn to_js(&self) -> JsValue {
-        let o = Object::new();
-        for (k, v) in [
-            ("server", &self.server),
-            ("project", &self.project),
-            ("endpoint", &self.endpoint),
-            ("p256dh", &self.p256dh),
-            ("auth", &self.auth),
-            ("vapid_key", &self.vapid_key),
-            ("frequency", &self.frequency),
-        ] {
-            set(&o, k, v.as_str().into());
-        }
-        set(
-            &o,
-            "uid",
-            self.uid
-                .as_deref()
-                .map(JsValue::from)
-                .unwrap_or(JsValue::NULL),
-        );
-        set(&o, "tags", list(&self.tags));
-        set(&o, "topics", list(&self.topics));
-        set(&o, "acked_at", self.acked_at.into());
-        o.into()
-    }
-
-    fn from_js(v: &JsValue) -> Option<Self> {
-        // undefined (no record) has no endpoint either.
-        let endpoint = get(v, "endpoint").as_string()?;
-        Some(Self {
-            server: text(v, "server"),
-            project: text(v, "project"),
-            endpoint,
-            p256dh: text(v, "p256dh"),
-            auth: text(v, "auth"),
-            vapid_key: text(v, "vapid_key"),
-            uid: get(v, "uid").as_string(),
-            tags: texts(v, "tags"),
-            topics: texts(v, "topics"),
-            frequency: text(v, "frequency"),
-            acked_at: get(v, "acked_at").as_f64().unwrap_or(0.0),
-        })
-    }
 }
 
 impl Pending {
@@ -213,12 +183,13 @@ async fn run(store: &str, write: bool, method: &str, args: &[JsValue]) -> Result
 /// The mirror, if any.
 pub async fn load() -> Result<Option<Mirror>> {
     let value = run(STATE, false, "get", &["current".into()]).await?;
-    Ok(Mirror::from_js(&value))
+    // No record (undefined), or one without an endpoint: nothing mirrored.
+    Ok(get(&value, "endpoint").is_string().then_some(Mirror(value)))
 }
 
 /// Replaces the mirror.
 pub async fn save(mirror: &Mirror) -> Result<()> {
-    run(STATE, true, "put", &[mirror.to_js(), "current".into()]).await?;
+    run(STATE, true, "put", &[mirror.0.clone(), "current".into()]).await?;
     Ok(())
 }
 

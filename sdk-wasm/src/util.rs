@@ -126,6 +126,13 @@ pub fn cat(parts: &[&str]) -> String {
     out
 }
 
+/// Whether `needle` occurs in `haystack` (a plain byte scan: `str::contains`
+/// brings the two-way searcher and its panics, ~3 KB of wasm).
+pub fn contains(haystack: &str, needle: &str) -> bool {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w == n)
+}
+
 /// `n` in decimal.
 pub fn decimal(mut n: u32) -> String {
     let mut digits = [0u8; 10];
@@ -156,6 +163,9 @@ mod tests {
         assert_eq!(decimal(503), "503");
         assert_eq!(decimal(u32::MAX), "4294967295");
         assert_eq!(cat(&["a", "", "bc"]), "abc");
+        assert!(contains("Mozilla (iPad; CPU)", "iPad"));
+        assert!(!contains("iPa", "iPad"));
+        assert!(contains("x", ""));
     }
 
     #[test]

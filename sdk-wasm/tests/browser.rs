@@ -22,23 +22,27 @@ fn a_test_page_on_loopback_supports_push() {
 
 #[wasm_bindgen_test]
 async fn the_mirror_round_trips_through_indexeddb() {
-    let mirror = Mirror {
-        server: "http://127.0.0.1:1".into(),
-        project: "p1".into(),
-        endpoint: "https://push.example/abc".into(),
-        p256dh: "BPk".into(),
-        auth: "au".into(),
-        vapid_key: "BV".into(),
-        uid: Some("ann".into()),
-        tags: vec!["a".into(), "b".into()],
-        topics: vec!["news".into()],
-        frequency: "daily_digest".into(),
-        acked_at: 1234.0,
-    };
-    store::save(&mirror).await.expect("save");
-    assert_eq!(store::load().await.expect("load"), Some(mirror));
+    let record = js_sys::JSON::parse(
+        r#"{"server":"http://127.0.0.1:1","project":"p1","endpoint":"https://push.example/abc",
+            "p256dh":"BPk","auth":"au","vapid_key":"BV","uid":"ann","tags":["a","b"],
+            "topics":["news"],"frequency":"daily_digest","acked_at":1234}"#,
+    )
+    .expect("record");
+    let text = |v: &wasm_bindgen::JsValue| String::from(js_sys::JSON::stringify(v).expect("json"));
+    store::save(&Mirror(record.clone())).await.expect("save");
+    let loaded = store::load().await.expect("load").expect("a mirror");
+    assert_eq!(text(&loaded.0), text(&record));
+    assert_eq!(loaded.text("endpoint"), "https://push.example/abc");
+    // The server's answer replaces uid, tags, topics and frequency.
+    loaded.apply(
+        &js_sys::JSON::parse(r#"{"uid":null,"tags":["c"],"frequency":"weekly"}"#).expect("state"),
+    );
+    assert!(loaded.get("uid").is_null());
+    assert_eq!(text(&loaded.get("tags")), r#"["c"]"#);
+    assert_eq!(text(&loaded.get("topics")), "[]");
+    assert_eq!(loaded.text("frequency"), "weekly");
     store::clear().await.expect("clear");
-    assert_eq!(store::load().await.expect("load"), None);
+    assert!(store::load().await.expect("load").is_none());
 }
 
 #[wasm_bindgen_test]
