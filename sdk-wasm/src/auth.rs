@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::sdk::set;
-use crate::util::{call, cat, get, global, wait};
+use crate::util::{cat, fetch, get};
 use alloc::string::String;
 use js_sys::Object;
 
@@ -27,8 +27,9 @@ async fn fetch_signature(config: &Config, uid: &str) -> Result<String> {
         set(&headers, name, value.as_str());
     }
     set(&init, "headers", headers);
-    let response = wait(call(&global(), "fetch", &[url.into(), init.into()])?).await?;
-    let status = get(&response, "status").as_f64().unwrap_or(0.0) as u16;
+    let (status, text) = fetch(&url, &init)
+        .await
+        .ok_or_else(|| Error::Server(0, "the site's auth endpoint cannot be reached".into()))?;
     if status == 401 || status == 403 {
         return Err(Error::Forbidden(
             "the site's auth endpoint refused this uid".into(),
@@ -40,7 +41,7 @@ async fn fetch_signature(config: &Config, uid: &str) -> Result<String> {
             "the site's auth endpoint failed".into(),
         ));
     }
-    let body = wait(call(&response, "json", &[])?).await?;
+    let body = js_sys::JSON::parse(&text).unwrap_or(wasm_bindgen::JsValue::NULL);
     get(&body, "signature")
         .as_string()
         .or_else(|| get(&body, "token").as_string())

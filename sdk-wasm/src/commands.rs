@@ -8,8 +8,6 @@
 use crate::error::Error;
 use crate::sdk;
 use crate::util::{cat, get, is_function};
-use alloc::string::String;
-use alloc::vec::Vec;
 use js_sys::{Array, Function};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -108,13 +106,16 @@ pub async fn run(name: &str, args: &Array, strict: bool) -> core::result::Result
     }
 }
 
-fn list(value: &JsValue) -> Option<Vec<String>> {
-    (!value.is_undefined() && !value.is_null()).then(|| {
-        Array::from(value)
-            .iter()
-            .filter_map(|v| v.as_string())
-            .collect()
-    })
+/// Tags or topics as given: an array (the server checks each item and
+/// answers 400 naming the bad one), a single string, or `None` when absent.
+fn list(value: &JsValue) -> Option<Array> {
+    if value.is_undefined() || value.is_null() {
+        None
+    } else if Array::is_array(value) {
+        Some(value.clone().unchecked_into())
+    } else {
+        Some(Array::of1(value))
+    }
 }
 
 /// Calls `cb(result)` (false on error) and passes the result on.

@@ -60,13 +60,11 @@ pub(crate) async fn repair(config: &Config) -> Result<()> {
     if permission != "granted" {
         return Ok(());
     }
-    let Some(registration) = push::existing_registration(config).await else {
-        return Ok(());
-    };
-    let Some(subscription) = push::current(&registration).await? else {
+    let Some(subscription) = push::existing(config).await? else {
         if mirror.is_some() {
-            // The browser dropped the subscription (site data cleared, or
-            // the push service reset it while no worker ran).
+            // The browser dropped the subscription (site data cleared, the
+            // worker unregistered, or the push service reset it while no
+            // worker ran).
             store::clear().await?;
         }
         return Ok(());
@@ -76,6 +74,7 @@ pub(crate) async fn repair(config: &Config) -> Result<()> {
     if keys.made_with_other(&server_key) {
         // Made with a VAPID key the project no longer uses: resubscribe.
         push::unsubscribe(&subscription).await?;
+        let registration = push::registration(config).await?;
         let fresh =
             push::subscribe(&registration, &server_key, config.subscribe_timeout_ms).await?;
         keys = push::keys(&fresh)?;

@@ -4,8 +4,9 @@
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::util::cat;
-use crate::util::{b64url_decode, b64url_encode, call, get, global, wait, with_timeout};
+use crate::util::{b64url_decode, call, get, global, wait, with_timeout};
 use alloc::string::String;
+use alloc::vec::Vec;
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::JsValue;
 
@@ -18,14 +19,17 @@ pub struct Keys {
     pub auth: String,
     /// `{p256dh, auth}`, as the server and the mirror take it.
     pub keys: JsValue,
-    /// The VAPID key it was made with (base64url), when the browser says.
-    pub vapid_key: Option<String>,
+    /// The VAPID key it was made with, when the browser says.
+    pub vapid_key: Option<Vec<u8>>,
 }
 
 impl Keys {
-    /// Whether the browser says it was made with a VAPID key other than `key`.
+    /// Whether the browser says it was made with a VAPID key other than
+    /// `key` (base64url).
     pub fn made_with_other(&self, key: &str) -> bool {
-        self.vapid_key.as_deref().is_some_and(|k| k != key)
+        self.vapid_key
+            .as_ref()
+            .is_some_and(|k| b64url_decode(key).as_ref() != Some(k))
     }
 }
 
@@ -52,25 +56,20 @@ pub async fn registration(config: &Config) -> Result<JsValue> {
     Err(Error::Browser("the service worker did not activate".into()))
 }
 
-/// The registration if the worker is already registered (never registers).
-pub async fn existing_registration(config: &Config) -> Option<JsValue> {
-    let container = get(&get(&global(), "navigator"), "serviceWorker");
-    let scope = config
-        .scope
-        .clone()
-        .unwrap_or_else(|| config.service_worker.clone());
-    let found = wait(call(&container, "getRegistration", &[scope.into()]).ok()?)
-        .await
-        .ok()?;
-    (!found.is_undefined() && !found.is_null()).then_some(found)
-}
-
-/// The subscription this browser has now, without registering anything.
+/// The subscription this browser has now, without registering anything
+/// (`None` when the worker is not registered or has no subscription).
 pub async fn existing(config: &Config) -> Result<Option<JsValue>> {
-    match existing_registration(config).await {
-        Some(registration) => current(&registration).await,
-        None => Ok(None),
+    let container = get(&get(&global(), "navigator"), "serviceWorker");
+    let scope = config.scope.as_ref().unwrap_or(&config.service_worker);
+    // No service worker support or a scope it refuses: nothing registered.
+    let registration = match call(&container, "getRegistration", &[scope.into()]) {
+        Ok(promise) => wait(promise).await.unwrap_or(JsValue::UNDEFINED),
+        Err(_) => JsValue::UNDEFINED,
+    };
+    if registration.is_undefined() || registration.is_null() {
+        return Ok(None);
     }
+    current(&registration).await
 }
 
 /// The current subscription of a registration.
@@ -113,8 +112,7 @@ pub fn keys(subscription: &JsValue) -> Result<Keys> {
     let vapid_key = (!vapid_key.is_null() && !vapid_key.is_undefined()).then(|| {
         // Element by element: `to_vec` brings an assertion and its formatting.
         let bytes = Uint8Array::new(&vapid_key);
-        let bytes: alloc::vec::Vec<u8> = (0..bytes.length()).map(|i| bytes.get_index(i)).collect();
-        b64url_encode(&bytes)
+        (0..bytes.length()).map(|i| bytes.get_index(i)).collect()
     });
     Ok(Keys {
         endpoint: text(get(&json, "endpoint"), "endpoint")?,

@@ -13,7 +13,6 @@ use crate::store::{self, Mirror};
 use crate::sync;
 use crate::util::get;
 use alloc::string::String;
-use alloc::vec::Vec;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::JsValue;
 
@@ -47,9 +46,9 @@ pub struct SubscribeOptions {
     /// Its signature (or fetched from `authEndpoint`).
     pub uid_signature: Option<String>,
     /// Tags to set.
-    pub tags: Option<Vec<String>>,
+    pub tags: Option<Array>,
     /// Topics to set.
-    pub topics: Option<Vec<String>>,
+    pub topics: Option<Array>,
 }
 
 pub(crate) fn json(value: &JsValue) -> String {
@@ -60,10 +59,6 @@ pub(crate) fn json(value: &JsValue) -> String {
 
 pub(crate) fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
     let _ = Reflect::set(obj, &key.into(), &value.into());
-}
-
-pub(crate) fn list(items: &[String]) -> Array {
-    items.iter().map(JsValue::from).collect()
 }
 
 /// `{endpoint, auth}`: what proves the caller holds a subscription.
@@ -131,11 +126,11 @@ pub async fn subscribe(options: SubscribeOptions) -> Result<bool> {
         set(&body, "uid", uid.as_str());
         set(&body, "uid_signature", signature);
     }
-    if let Some(tags) = &options.tags {
-        set(&body, "tags", list(tags));
+    if let Some(tags) = options.tags {
+        set(&body, "tags", tags);
     }
-    if let Some(topics) = &options.topics {
-        set(&body, "topics", list(topics));
+    if let Some(topics) = options.topics {
+        set(&body, "topics", topics);
     }
     let registration = push::registration(config).await?;
     let server_key = vapid_key(config).await?;
@@ -221,18 +216,18 @@ pub async fn log_out() -> Result<bool> {
 
 /// `tags` / `preferences`.
 pub async fn preferences(
-    tags: Option<Vec<String>>,
-    topics: Option<Vec<String>>,
+    tags: Option<Array>,
+    topics: Option<Array>,
     frequency: Option<String>,
 ) -> Result<bool> {
     let config = config()?;
     let mirror = current(config).await?;
     let fields = Object::new();
     if let Some(tags) = tags {
-        set(&fields, "tags", list(&tags));
+        set(&fields, "tags", tags);
     }
     if let Some(topics) = topics {
-        set(&fields, "topics", list(&topics));
+        set(&fields, "topics", topics);
     }
     if let Some(f) = frequency {
         set(&fields, "frequency", f);

@@ -10,7 +10,7 @@
 use crate::error::{Error, Result};
 use crate::sdk::set;
 use crate::store::{self, Pending};
-use crate::util::{call, get, global, sleep, uuid, wait};
+use crate::util::{fetch, get, sleep, uuid};
 use js_sys::Object;
 use wasm_bindgen::JsValue;
 
@@ -41,19 +41,9 @@ async fn attempt(method: &str, url: &str, body: Option<&str>, key: Option<&str>)
         set(&init, "body", body);
     }
     set(&init, "headers", headers);
-    let fetched = match call(&global(), "fetch", &[url.into(), init.into()]) {
-        Ok(promise) => wait(promise).await,
-        Err(e) => Err(e),
-    };
-    let Ok(response) = fetched else {
+    let Some((status, text)) = fetch(url, &init).await else {
         return Attempt::Again;
     };
-    let status = get(&response, "status").as_f64().unwrap_or(0.0) as u16;
-    let text = match call(&response, "text", &[]) {
-        Ok(promise) => wait(promise).await.ok().and_then(|t| t.as_string()),
-        Err(_) => None,
-    }
-    .unwrap_or_default();
     let json = js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL);
     match status {
         200..=299 => Attempt::Done(json),

@@ -67,9 +67,21 @@ pub fn call(obj: &JsValue, key: &str, args: &[JsValue]) -> Result<JsValue> {
     Ok(f.apply(obj, &args)?)
 }
 
-/// Awaits a JS promise.
-pub async fn wait(value: JsValue) -> Result<JsValue> {
-    Ok(JsFuture::from(Promise::from(value)).await?)
+/// A JS promise as a future (its error is a JS value; `?` makes it an
+/// [`Error`]). Not an `async fn`: one state machine less in every chain.
+pub fn wait(value: JsValue) -> JsFuture {
+    JsFuture::from(Promise::from(value))
+}
+
+/// `fetch(url, init)` from the global scope (a page or a worker): the status
+/// and the body's text, or `None` when the network failed.
+pub async fn fetch(url: &str, init: &js_sys::Object) -> Option<(u16, String)> {
+    let response = wait(call(&global(), "fetch", &[url.into(), init.into()]).ok()?)
+        .await
+        .ok()?;
+    let status = get(&response, "status").as_f64().unwrap_or(0.0) as u16;
+    let text = wait(call(&response, "text", &[]).ok()?).await.ok()?;
+    Some((status, text.as_string().unwrap_or_default()))
 }
 
 /// Resolves after `ms` milliseconds.
