@@ -11,6 +11,8 @@ export type HeraldErrorCode =
 export interface HeraldError extends Error {
   name: 'HeraldError';
   code: HeraldErrorCode;
+  /** The HTTP status of the answer, when the server or the auth endpoint refused. */
+  status?: number;
 }
 
 export interface InitOptions {

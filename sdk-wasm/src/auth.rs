@@ -2,16 +2,27 @@
 //! that do not put the signature in the page.
 
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::sdk::set;
 use crate::util::{cat, fetch, get};
 use alloc::string::String;
 use js_sys::Object;
 
-/// A uid signature from the site's auth endpoint (`{signature}` or `{token}`).
-async fn fetch_signature(config: &Config, uid: &str) -> Result<String> {
+/// The uid's signature: the one given, else one from the site's auth
+/// endpoint (`{signature}` or `{token}`).
+pub(crate) async fn signature_for(
+    config: &Config,
+    uid: &str,
+    given: Option<String>,
+) -> Result<String> {
+    if let Some(s) = given.filter(|s| !s.is_empty()) {
+        return Ok(s);
+    }
     let endpoint = config.auth_endpoint.as_ref().ok_or_else(|| {
-        Error::Forbidden("a uid needs a uidSignature, or authEndpoint in init".into())
+        Error::new(
+            Code::Forbidden,
+            "a uid needs a uidSignature, or authEndpoint in init",
+        )
     })?;
     let separator = if crate::util::contains(endpoint, "?") {
         "&"
@@ -22,41 +33,34 @@ async fn fetch_signature(config: &Config, uid: &str) -> Result<String> {
     let url = cat(&[endpoint, separator, "uid=", &encoded]);
     let init = Object::new();
     set(&init, "credentials", "include");
-    let headers = Object::new();
-    for (name, value) in &config.auth_headers {
-        set(&headers, name, value.as_str());
+    if let Some(headers) = &config.auth_headers {
+        set(
+            &init,
+            "headers",
+            js_sys::JSON::parse(headers).unwrap_or_default(),
+        );
     }
-    set(&init, "headers", headers);
-    let (status, text) = fetch(&url, &init)
+    let (status, text) = fetch(&url.into(), &init)
         .await
-        .ok_or_else(|| Error::Server(0, "the site's auth endpoint cannot be reached".into()))?;
+        .ok_or_else(|| Error::new(Code::Server, "the site's auth endpoint cannot be reached"))?;
     if status == 401 || status == 403 {
-        return Err(Error::Forbidden(
-            "the site's auth endpoint refused this uid".into(),
-        ));
+        let mut e = Error::new(Code::Forbidden, "the site's auth endpoint refused this uid");
+        e.status = status;
+        return Err(e);
     }
     if !(200..300).contains(&status) {
-        return Err(Error::Server(
-            status,
-            "the site's auth endpoint failed".into(),
-        ));
+        let mut e = Error::new(Code::Server, "the site's auth endpoint failed");
+        e.status = status;
+        return Err(e);
     }
     let body = js_sys::JSON::parse(&text).unwrap_or(wasm_bindgen::JsValue::NULL);
     get(&body, "signature")
         .as_string()
         .or_else(|| get(&body, "token").as_string())
         .ok_or_else(|| {
-            Error::Forbidden("the auth endpoint answered without signature or token".into())
+            Error::new(
+                Code::Forbidden,
+                "the auth endpoint answered without signature or token",
+            )
         })
-}
-
-pub(crate) async fn signature_for(
-    config: &Config,
-    uid: &str,
-    given: Option<String>,
-) -> Result<String> {
-    match given.filter(|s| !s.is_empty()) {
-        Some(s) => Ok(s),
-        None => fetch_signature(config, uid).await,
-    }
 }

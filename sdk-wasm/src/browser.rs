@@ -2,39 +2,30 @@
 //! detection and permission state. Nothing here ever opens a dialog except
 //! [`request_permission`], which the SDK calls only inside a user gesture.
 
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::util::{call, get, global, wait};
 use alloc::string::String;
 use wasm_bindgen::JsValue;
 
 /// Why web push cannot work here, or `None` when it can.
-pub fn unsupported_reason() -> Option<String> {
+pub fn unsupported_reason() -> Option<&'static str> {
     let g = global();
-    if get(&g, "isSecureContext").as_bool() != Some(true) {
-        return Some("the page is not a secure context (https or localhost)".into());
-    }
-    if get(&g, "Notification").is_undefined() {
-        return Some("the Notification API is missing".into());
-    }
     let navigator = get(&g, "navigator");
-    if get(&navigator, "serviceWorker").is_undefined() {
-        return Some("service workers are not available".into());
-    }
-    if get(&g, "PushManager").is_undefined() {
-        if is_ios(&navigator) && !is_standalone(&g) {
-            return Some(
-                "on iOS and iPadOS, web push works only in a web app added to the Home Screen"
-                    .into(),
-            );
-        }
-        return Some("the Push API is missing".into());
-    }
-    if is_ios(&navigator) && !is_standalone(&g) {
-        return Some(
-            "on iOS and iPadOS, web push works only in a web app added to the Home Screen".into(),
-        );
-    }
-    None
+    Some(if get(&g, "isSecureContext").as_bool() != Some(true) {
+        "the page is not a secure context (https or localhost)"
+    } else if is_ios(&navigator) && !is_standalone(&g) {
+        // Safari tabs there lack Notification and PushManager altogether:
+        // say what fixes it rather than what is missing.
+        "on iOS and iPadOS, web push works only in a web app added to the Home Screen"
+    } else if get(&g, "Notification").is_undefined() {
+        "the Notification API is missing"
+    } else if get(&navigator, "serviceWorker").is_undefined() {
+        "service workers are not available"
+    } else if get(&g, "PushManager").is_undefined() {
+        "the Push API is missing"
+    } else {
+        return None;
+    })
 }
 
 fn is_ios(navigator: &JsValue) -> bool {
@@ -91,5 +82,5 @@ pub async fn request_permission() -> Result<String> {
     let result = wait(call(&notification, "requestPermission", &[])?).await?;
     result
         .as_string()
-        .ok_or_else(|| Error::Browser("requestPermission gave no answer".into()))
+        .ok_or_else(|| Error::new(Code::Browser, "requestPermission gave no answer"))
 }

@@ -5,32 +5,31 @@
 //! its code and the callback still answers (false), so a site's flow never
 //! hangs on an exception.
 
-use crate::error::Error;
+use crate::error::{Code, Error};
 use crate::sdk;
-use crate::util::{cat, get, is_function};
+use crate::util::{cat, get};
 use js_sys::{Array, Function};
 use wasm_bindgen::{JsCast, JsValue};
 
 fn callback(value: &JsValue) -> Option<Function> {
-    is_function(value).then(|| value.clone().unchecked_into())
+    value.is_function().then(|| value.clone().unchecked_into())
 }
 
 fn report(command: &str, error: &Error) {
-    let level = match error {
-        Error::Unsupported(_) | Error::Queued => "info",
+    let level = match error.code {
+        Code::Unsupported | Code::Queued => "info",
         _ => "warn",
     };
-    let message = cat(&[
-        "herald('",
-        command,
-        "'): ",
-        &error.message(),
-        " [",
-        error.code(),
-        "]",
-    ]);
     let console = get(&crate::util::global(), "console");
-    let _ = crate::util::call(&console, level, &[message.into()]);
+    let _ = crate::util::call(
+        &console,
+        level,
+        &[
+            cat(&["herald('", command, "'):"]).into(),
+            error.message.clone(),
+            cat(&["[", error.code.as_str(), "]"]).into(),
+        ],
+    );
 }
 
 /// Runs a command. Not strict (Pushpad style): callbacks get the answer,
@@ -94,7 +93,10 @@ pub async fn run(name: &str, args: &Array, strict: bool) -> core::result::Result
             answer(&arg(1), name, result.map(JsValue::from))
         }
         "flush" => Ok(crate::sync::flush().await.into()),
-        other => Err(Error::Invalid(cat(&["unknown command \"", other, "\""]))),
+        other => Err(Error::new(
+            Code::Invalid,
+            cat(&["unknown command \"", other, "\""]),
+        )),
     };
     match outcome {
         Ok(v) => Ok(v),

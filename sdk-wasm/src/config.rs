@@ -1,10 +1,9 @@
 //! `init` options.
 
-use crate::error::{Error, Result};
+use crate::error::{Code, Result};
 use crate::util::{cat, get};
 use alloc::string::String;
-use alloc::vec::Vec;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 /// What the site configured with `herald('init', {...})`.
 #[derive(Debug, Clone)]
@@ -19,8 +18,9 @@ pub struct Config {
     pub scope: Option<String>,
     /// The site's endpoint that signs uids for the logged-in user.
     pub auth_endpoint: Option<String>,
-    /// Headers sent to `auth_endpoint` (e.g. a CSRF token), name and value.
-    pub auth_headers: Vec<(String, String)>,
+    /// Headers sent to `auth_endpoint` (e.g. a CSRF token), as JSON text
+    /// (the configuration lives in a static, and JS values cannot).
+    pub auth_headers: Option<String>,
     /// How long `pushManager.subscribe()` may take.
     pub subscribe_timeout_ms: i32,
 }
@@ -29,25 +29,10 @@ fn string(opts: &JsValue, key: &str) -> Option<String> {
     get(opts, key).as_string().filter(|s| !s.is_empty())
 }
 
-/// `{name: value}` as pairs (kept as Rust strings: the configuration lives
-/// in a static, and JS values cannot).
-fn headers(value: &JsValue) -> Vec<(String, String)> {
-    if !value.is_object() {
-        return Vec::new();
-    }
-    js_sys::Object::entries(value.unchecked_ref())
-        .iter()
-        .filter_map(|pair| {
-            let pair = js_sys::Array::from(&pair);
-            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
-        })
-        .collect()
-}
-
 impl Config {
     /// Reads the options object.
     pub fn parse(opts: &JsValue) -> Result<Self> {
-        let project = string(opts, "project").ok_or(Error::NotInitialized)?;
+        let project = string(opts, "project").ok_or(Code::NotInitialized)?;
         let origin = get(&get(&crate::util::global(), "location"), "origin")
             .as_string()
             .unwrap_or_default();
@@ -62,7 +47,9 @@ impl Config {
             service_worker: string(opts, "serviceWorker").unwrap_or_else(|| "/herald-sw.js".into()),
             scope: string(opts, "scope"),
             auth_endpoint: string(opts, "authEndpoint"),
-            auth_headers: headers(&get(opts, "authHeaders")),
+            auth_headers: get(opts, "authHeaders")
+                .is_object()
+                .then(|| crate::sdk::json(&get(opts, "authHeaders"))),
             subscribe_timeout_ms: timeout.clamp(1.0, 600_000.0) as i32,
         })
     }

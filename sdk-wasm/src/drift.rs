@@ -73,7 +73,7 @@ pub(crate) async fn repair(config: &Config) -> Result<()> {
     let server_key = vapid_key(config).await?;
     if keys.made_with_other(&server_key) {
         // Made with a VAPID key the project no longer uses: resubscribe.
-        push::unsubscribe(&subscription).await?;
+        push::unsubscribe(&subscription)?.await?;
         let registration = push::registration(config).await?;
         let fresh =
             push::subscribe(&registration, &server_key, config.subscribe_timeout_ms).await?;
@@ -109,5 +109,6 @@ pub(crate) async fn rotate_or_upsert(
         None => "/subscriptions",
     };
     let state = send(config, "POST", path, &body).await?;
-    remember(config, new, vapid, &state).await
+    remember(config, new, vapid, &state).await?;
+    Ok(())
 }

@@ -53,7 +53,7 @@ static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
 /// Why push is unavailable here, or `null`.
 #[wasm_bindgen(js_name = unsupportedReason)]
 pub fn unsupported_reason() -> Option<String> {
-    browser::unsupported_reason()
+    browser::unsupported_reason().map(String::from)
 }
 
 /// Runs one command: `command('subscribe', [cb, opts])` (Pushpad style).

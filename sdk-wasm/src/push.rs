@@ -2,7 +2,7 @@
 //! and asking its push manager for a subscription.
 
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::util::cat;
 use crate::util::{b64url_decode, call, get, global, wait, with_timeout};
 use alloc::string::String;
@@ -51,9 +51,12 @@ pub async fn registration(config: &Config) -> Result<JsValue> {
         if !get(&registration, "active").is_null() && !get(&registration, "active").is_undefined() {
             return Ok(registration);
         }
-        crate::util::sleep(50).await;
+        let _ = crate::util::sleep(50).await;
     }
-    Err(Error::Browser("the service worker did not activate".into()))
+    Err(Error::new(
+        Code::Browser,
+        "the service worker did not activate",
+    ))
 }
 
 /// The subscription this browser has now, without registering anything
@@ -87,7 +90,7 @@ pub async fn subscribe(
     timeout_ms: i32,
 ) -> Result<JsValue> {
     let key = b64url_decode(vapid_key)
-        .ok_or_else(|| Error::Invalid("the server's VAPID key is not base64url".into()))?;
+        .ok_or_else(|| Error::new(Code::Invalid, "the server's VAPID key is not base64url"))?;
     let options = Object::new();
     Reflect::set(&options, &"userVisibleOnly".into(), &true.into())?;
     Reflect::set(
@@ -105,7 +108,7 @@ pub fn keys(subscription: &JsValue) -> Result<Keys> {
     let keys = get(&json, "keys");
     let text = |v: JsValue, what: &str| {
         v.as_string()
-            .ok_or_else(|| Error::Browser(cat(&["the subscription has no ", what])))
+            .ok_or_else(|| Error::new(Code::Browser, cat(&["the subscription has no ", what])))
     };
     text(get(&keys, "p256dh"), "p256dh key")?;
     let vapid_key = get(&get(subscription, "options"), "applicationServerKey");
@@ -122,8 +125,7 @@ pub fn keys(subscription: &JsValue) -> Result<Keys> {
     })
 }
 
-/// Ends a subscription in the browser.
-pub async fn unsubscribe(subscription: &JsValue) -> Result<()> {
-    wait(call(subscription, "unsubscribe", &[])?).await?;
-    Ok(())
+/// Ends a subscription in the browser: `unsubscribe(&sub)?.await?`.
+pub fn unsubscribe(subscription: &JsValue) -> Result<wasm_bindgen_futures::JsFuture> {
+    Ok(wait(call(subscription, "unsubscribe", &[])?))
 }

@@ -7,12 +7,13 @@
 
 use crate::browser;
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::push::{self, Keys};
 use crate::store::{self, Mirror};
 use crate::sync;
 use crate::util::get;
 use alloc::string::String;
+use core::future::Future;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::JsValue;
 
@@ -23,7 +24,7 @@ static CONFIG: spin::Mutex<Option<&'static Config>> = spin::Mutex::new(None);
 
 use crate::auth::signature_for;
 pub use crate::drift::init;
-use crate::drift::{repair, rotate_or_upsert};
+use crate::drift::repair;
 pub use crate::status::status;
 
 /// Makes `config` the one every later command uses.
@@ -35,7 +36,7 @@ pub(crate) fn configure(config: Config) -> &'static Config {
 
 /// The configuration set by `init`.
 pub fn config() -> Result<&'static Config> {
-    CONFIG.lock().ok_or(Error::NotInitialized)
+    CONFIG.lock().ok_or(Code::NotInitialized.into())
 }
 
 /// Options of `subscribe`.
@@ -70,52 +71,52 @@ pub(crate) fn owned(endpoint: &str, auth: &str) -> Object {
 }
 
 /// Sends `body` (JSON) to the project's `path` as a queued-if-offline change.
-pub(crate) async fn send(
+pub(crate) fn send(
     config: &Config,
-    method: &str,
+    method: &'static str,
     path: &str,
     body: &Object,
-) -> Result<JsValue> {
-    sync::send(method, &config.url(path), &json(body)).await
+) -> impl Future<Output = Result<JsValue>> + use<> {
+    sync::send(method, config.url(path), json(body))
 }
 
 /// Mirrors what the server now says about the subscription `keys`.
-pub(crate) async fn remember(
+pub(crate) fn remember(
     config: &Config,
     keys: &Keys,
     vapid: &str,
     state: &JsValue,
-) -> Result<()> {
+) -> impl Future<Output = Result<(JsValue, JsValue)>> + use<> {
     let mirror = Mirror::new(config, keys, vapid);
     mirror.apply(state);
-    store::save(&mirror).await
+    store::save(&mirror)
 }
 
 pub(crate) async fn vapid_key(config: &Config) -> Result<String> {
     let answer = sync::read("GET", &config.url("/vapid-public-key"), None).await?;
     get(&answer, "key")
         .as_string()
-        .ok_or_else(|| Error::Server(200, "no VAPID key in the answer".into()))
+        .ok_or_else(|| Error::new(Code::Server, "no VAPID key in the answer"))
 }
 
 /// `subscribe`: permission (only inside a gesture), subscription, server.
 pub async fn subscribe(options: SubscribeOptions) -> Result<bool> {
     let config = config()?;
     if let Some(why) = browser::unsupported_reason() {
-        return Err(Error::Unsupported(why));
+        return Err(Error::new(Code::Unsupported, why));
     }
     match browser::permission().as_str() {
-        "denied" => return Err(Error::PermissionDenied),
+        "denied" => return Err(Code::PermissionDenied.into()),
         "granted" => {}
         _ => {
             if !browser::in_user_gesture() {
-                return Err(Error::NeedsUserGesture);
+                return Err(Code::NeedsUserGesture.into());
             }
             // The request must start synchronously in the gesture: nothing
             // is awaited before it.
             match browser::request_permission().await?.as_str() {
                 "granted" => {}
-                "denied" => return Err(Error::PermissionDenied),
+                "denied" => return Err(Code::PermissionDenied.into()),
                 _ => return Ok(false),
             }
         }
@@ -132,27 +133,17 @@ pub async fn subscribe(options: SubscribeOptions) -> Result<bool> {
     if let Some(topics) = options.topics {
         set(&body, "topics", topics);
     }
+    // What drifted is repaired first: a subscription made with an old VAPID
+    // key is replaced and one the mirror does not know is registered, with
+    // uid, tags and topics moved to the new endpoint.
+    repair(config).await?;
     let registration = push::registration(config).await?;
     let server_key = vapid_key(config).await?;
-    let existing = push::current(&registration).await?;
-    let stale = match &existing {
-        Some(sub) => push::keys(sub)?.made_with_other(&server_key),
-        None => false,
-    };
-    let subscription = match existing {
-        Some(sub) if !stale => sub,
-        other => {
-            if let Some(sub) = other {
-                push::unsubscribe(&sub).await?;
-            }
-            push::subscribe(&registration, &server_key, config.subscribe_timeout_ms).await?
-        }
+    let subscription = match push::current(&registration).await? {
+        Some(sub) => sub,
+        None => push::subscribe(&registration, &server_key, config.subscribe_timeout_ms).await?,
     };
     let keys = push::keys(&subscription)?;
-    if stale && let Some(mirror) = store::load().await? {
-        // Move uid, tags and topics from the old endpoint before applying the options.
-        rotate_or_upsert(config, Some(mirror), &keys, &server_key).await?;
-    }
     set(&body, "endpoint", keys.endpoint.as_str());
     set(&body, "keys", keys.keys.clone());
     let state = send(config, "POST", "/subscriptions", &body).await?;
@@ -160,14 +151,16 @@ pub async fn subscribe(options: SubscribeOptions) -> Result<bool> {
     Ok(get(&state, "status").as_string().as_deref() == Some("active"))
 }
 
-/// The subscription this browser has now, from the mirror checked against the browser.
+/// The subscription this browser has now: the mirror, checked against the
+/// browser (a full repair only when they differ: it needs the server, and a
+/// change made offline must still be queued).
 async fn current(config: &Config) -> Result<Mirror> {
-    let mirror = store::load().await?.ok_or(Error::NotSubscribed)?;
+    let mirror = store::load().await?.ok_or(Code::NotSubscribed)?;
     if let Some(sub) = push::existing(config).await?
         && push::keys(&sub)?.endpoint != mirror.text("endpoint")
     {
         repair(config).await?;
-        return store::load().await?.ok_or(Error::NotSubscribed);
+        return Ok(store::load().await?.ok_or(Code::NotSubscribed)?);
     }
     Ok(mirror)
 }
@@ -177,7 +170,7 @@ async fn current(config: &Config) -> Result<Mirror> {
 async fn change(
     config: &Config,
     mirror: Mirror,
-    method: &str,
+    method: &'static str,
     path: &str,
     fields: Object,
 ) -> Result<bool> {
@@ -242,7 +235,7 @@ pub async fn unsubscribe() -> Result<bool> {
     let owner = match push::existing(config).await? {
         Some(sub) => {
             let keys = push::keys(&sub)?;
-            push::unsubscribe(&sub).await?;
+            push::unsubscribe(&sub)?.await?;
             Some(owned(&keys.endpoint, &keys.auth))
         }
         None => mirror.map(|m| owned(&m.text("endpoint"), &m.text("auth"))),

@@ -2,7 +2,7 @@
 //! without ever prompting.
 
 use crate::browser;
-use crate::error::{Error, Result};
+use crate::error::{Code, Result};
 use crate::push;
 use crate::sdk::{config, json, owned, set};
 use crate::store;
@@ -46,7 +46,7 @@ pub async fn status() -> Result<Object> {
             );
             state
         }
-        Err(Error::NotSubscribed) => return Ok(status),
+        Err(e) if e.code == Code::NotSubscribed => return Ok(status),
         Err(_) => {
             // Offline: answer from the mirror.
             let Some(m) = store::load()

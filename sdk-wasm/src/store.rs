@@ -4,11 +4,11 @@
 //! of truth; the mirror lets the SDK notice drift and replay lost changes.
 
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::push::Keys;
-use crate::util::{call, get, global};
+use crate::util::{apply, call, get, global};
 use alloc::string::String;
-use alloc::vec::Vec;
+use core::future::Future;
 use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -78,17 +78,16 @@ impl Mirror {
     }
 }
 
-/// A change waiting to reach the server.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pending {
-    /// Idempotency key, reused on every retry.
-    pub key: String,
-    /// HTTP method.
-    pub method: String,
-    /// Full URL.
-    pub url: String,
-    /// JSON body.
-    pub body: String,
+/// A change waiting to reach the server, as the queue keeps it (the
+/// service worker replays the same records): `{key, method, url, body}`,
+/// `key` being its idempotency key.
+pub fn pending(key: &JsValue, method: &str, url: &str, body: &str) -> JsValue {
+    let o = Object::new();
+    set(&o, "key", key.clone());
+    set(&o, "method", method.into());
+    set(&o, "url", url.into());
+    set(&o, "body", body.into());
+    o.into()
 }
 
 // Records are plain JS objects (the service worker reads them too), built
@@ -102,38 +101,19 @@ fn set(obj: &Object, key: &str, value: JsValue) {
     let _ = Reflect::set(obj, &key.into(), &value);
 }
 
-impl Pending {
-    fn to_js(&self) -> JsValue {
-        let o = Object::new();
-        for (k, v) in [
-            ("key", &self.key),
-            ("method", &self.method),
-            ("url", &self.url),
-            ("body", &self.body),
-        ] {
-            set(&o, k, v.as_str().into());
-        }
-        o.into()
-    }
-
-    fn from_js(v: &JsValue) -> Option<Self> {
-        Some(Self {
-            key: get(v, "key").as_string()?,
-            method: text(v, "method"),
-            url: text(v, "url"),
-            body: text(v, "body"),
-        })
-    }
-}
-
-/// Waits for an IndexedDB request: its `result`, or its `error`. The
-/// promise's own resolve/reject are the handlers (no Rust closures).
-async fn done(request: &JsValue) -> Result<JsValue> {
-    let promise = Promise::new(&mut |resolve, reject| {
+/// An IndexedDB request as a future of its success or error event. The
+/// handlers (the promise's own resolve/reject: no Rust closures) are set
+/// now, so several requests can be issued before any is awaited.
+fn done(request: &JsValue) -> JsFuture {
+    JsFuture::from(Promise::new(&mut |resolve, reject| {
         set(request.unchecked_ref(), "onsuccess", resolve.into());
         set(request.unchecked_ref(), "onerror", reject.into());
-    });
-    match JsFuture::from(promise).await {
+    }))
+}
+
+/// The request's `result`, or its `error`.
+fn settled(event: core::result::Result<JsValue, JsValue>) -> Result<JsValue> {
+    match event {
         Ok(event) => Ok(get(&get(&event, "target"), "result")),
         Err(event) => Err(get(&get(&event, "target"), "error").into()),
     }
@@ -143,7 +123,7 @@ async fn done(request: &JsValue) -> Result<JsValue> {
 pub async fn open() -> Result<JsValue> {
     let factory = get(&global(), "indexedDB");
     if factory.is_undefined() || factory.is_null() {
-        return Err(Error::Unsupported("IndexedDB is not available".into()));
+        return Err(Error::new(Code::Unsupported, "IndexedDB is not available"));
     }
     let request = call(&factory, "open", &[DB.into(), VERSION.into()])?;
     let upgrading = request.clone();
@@ -162,62 +142,96 @@ pub async fn open() -> Result<JsValue> {
         }
     });
     set(request.unchecked_ref(), "onupgradeneeded", on_upgrade);
-    done(&request).await
+    settled(done(&request).await)
 }
 
-/// One request on one object store, in its own transaction.
-async fn run(store: &str, write: bool, method: &str, args: &[JsValue]) -> Result<JsValue> {
+/// One request on one object store, in its own transaction, and
+/// optionally a second one (`then`, no arguments) in the same transaction,
+/// which sees the same data.
+async fn run(
+    store: &'static str,
+    write: bool,
+    method: &'static str,
+    args: Array,
+    then: Option<&'static str>,
+) -> Result<(JsValue, JsValue)> {
     let db = open().await?;
-    let mode = if write { "readwrite" } else { "readonly" };
-    let outcome = match call(&db, "transaction", &[store.into(), mode.into()])
-        .and_then(|tx| call(&tx, "objectStore", &[store.into()]))
-        .and_then(|s| call(&s, method, args))
-    {
-        Ok(request) => done(&request).await,
+    let outcome = match requests(&db, store, write, method, &args, then) {
+        Ok((first, second)) => {
+            let first = settled(first.await);
+            let second = match second {
+                Some(f) => settled(f.await),
+                None => Ok(JsValue::UNDEFINED),
+            };
+            first.and_then(|a| second.map(|b| (a, b)))
+        }
         Err(e) => Err(e),
     };
     let _ = call(&db, "close", &[]);
     outcome
 }
 
+/// Issues `run`'s requests (synchronously, so that they share the transaction).
+fn requests(
+    db: &JsValue,
+    store: &str,
+    write: bool,
+    method: &str,
+    args: &Array,
+    then: Option<&str>,
+) -> Result<(JsFuture, Option<JsFuture>)> {
+    let mode = if write { "readwrite" } else { "readonly" };
+    let tx = call(db, "transaction", &[store.into(), mode.into()])?;
+    let s = call(&tx, "objectStore", &[store.into()])?;
+    let first = done(&apply(&s, method, args)?);
+    let second = match then {
+        Some(m) => Some(done(&call(&s, m, &[])?)),
+        None => None,
+    };
+    Ok((first, second))
+}
+
+/// What the store functions give back: the request's result (and a second
+/// one's, for [`queued`]).
+type Done = Result<(JsValue, JsValue)>;
+
 /// The mirror, if any.
 pub async fn load() -> Result<Option<Mirror>> {
-    let value = run(STATE, false, "get", &["current".into()]).await?;
+    let (value, _) = run(STATE, false, "get", Array::of1(&"current".into()), None).await?;
     // No record (undefined), or one without an endpoint: nothing mirrored.
     Ok(get(&value, "endpoint").is_string().then_some(Mirror(value)))
 }
 
 /// Replaces the mirror.
-pub async fn save(mirror: &Mirror) -> Result<()> {
-    run(STATE, true, "put", &[mirror.0.clone(), "current".into()]).await?;
-    Ok(())
+pub fn save(mirror: &Mirror) -> impl Future<Output = Done> + use<> {
+    run(
+        STATE,
+        true,
+        "put",
+        Array::of2(&mirror.0, &"current".into()),
+        None,
+    )
 }
 
 /// Forgets the mirror (after an opt-out).
-pub async fn clear() -> Result<()> {
-    run(STATE, true, "delete", &["current".into()]).await?;
-    Ok(())
+pub fn clear() -> impl Future<Output = Done> {
+    run(STATE, true, "delete", Array::of1(&"current".into()), None)
 }
 
-/// Appends a change to the queue.
-pub async fn enqueue(pending: &Pending) -> Result<()> {
-    run(QUEUE, true, "add", &[pending.to_js()]).await?;
-    Ok(())
+/// Appends a change (see [`pending`]) to the queue.
+pub fn enqueue(pending: &JsValue) -> impl Future<Output = Done> + use<> {
+    run(QUEUE, true, "add", Array::of1(pending), None)
 }
 
-/// The queued changes with their keys, oldest first.
-pub async fn queued() -> Result<Vec<(JsValue, Pending)>> {
-    let keys = Array::from(&run(QUEUE, false, "getAllKeys", &[]).await?);
-    let values = Array::from(&run(QUEUE, false, "getAll", &[]).await?);
-    Ok(keys
-        .iter()
-        .zip(values.iter())
-        .filter_map(|(k, v)| Pending::from_js(&v).map(|p| (k, p)))
-        .collect())
+/// The queued changes' keys and records, oldest first: two arrays of the
+/// same length, read in one transaction (the service worker may be
+/// replaying the queue at the same time).
+pub async fn queued() -> Result<(Array, Array)> {
+    let (keys, values) = run(QUEUE, false, "getAllKeys", Array::new(), Some("getAll")).await?;
+    Ok((Array::from(&keys), Array::from(&values)))
 }
 
 /// Removes a queued change once the server acknowledged it.
-pub async fn dequeue(key: &JsValue) -> Result<()> {
-    run(QUEUE, true, "delete", core::slice::from_ref(key)).await?;
-    Ok(())
+pub fn dequeue(key: &JsValue) -> impl Future<Output = Done> + use<> {
+    run(QUEUE, true, "delete", Array::of1(key), None)
 }

@@ -7,10 +7,11 @@
 //! `online` event, and by the service worker. Changes keep their order: a
 //! new one waits behind any queued ones.
 
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::sdk::set;
-use crate::store::{self, Pending};
+use crate::store;
 use crate::util::{fetch, get, sleep, uuid};
+use alloc::string::String;
 use js_sys::Object;
 use wasm_bindgen::JsValue;
 
@@ -27,21 +28,23 @@ enum Attempt {
     Again,
 }
 
-async fn attempt(method: &str, url: &str, body: Option<&str>, key: Option<&str>) -> Attempt {
-    // fetch() straight from the global scope: this runs in pages and in
-    // the service worker, and a fetch wrapper would only add size.
+/// One try of `request` (`{method, url, body?, key?}`, a queued change's
+/// record or a read).
+async fn attempt(request: &JsValue) -> Attempt {
     let init = Object::new();
     let headers = Object::new();
-    set(&init, "method", method);
-    if let Some(key) = key {
+    set(&init, "method", get(request, "method"));
+    let key = get(request, "key");
+    if key.is_string() {
         set(&headers, "Idempotency-Key", key);
     }
-    if let Some(body) = body {
+    let body = get(request, "body");
+    if body.is_string() {
         set(&headers, "Content-Type", "application/json");
         set(&init, "body", body);
     }
     set(&init, "headers", headers);
-    let Some((status, text)) = fetch(url, &init).await else {
+    let Some((status, text)) = fetch(&get(request, "url"), &init).await else {
         return Attempt::Again;
     };
     let json = js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL);
@@ -49,31 +52,30 @@ async fn attempt(method: &str, url: &str, body: Option<&str>, key: Option<&str>)
         200..=299 => Attempt::Done(json),
         429 | 500..=599 => Attempt::Again,
         _ => {
-            let message = get(&get(&json, "error"), "message")
-                .as_string()
-                .unwrap_or(text);
-            Attempt::Refused(match status {
-                403 => Error::Forbidden(message),
-                404 => Error::NotSubscribed,
-                400 | 422 => Error::Invalid(message),
-                _ => Error::Server(status, message),
-            })
+            let mut message = get(&get(&json, "error"), "message");
+            if !message.is_string() {
+                message = text.into();
+            }
+            let code = match status {
+                403 => Code::Forbidden,
+                404 => return Attempt::Refused(Code::NotSubscribed.into()),
+                400 | 422 => Code::Invalid,
+                _ => Code::Server,
+            };
+            let mut error = Error::new(code, message);
+            error.status = status;
+            Attempt::Refused(error)
         }
     }
 }
 
 /// Tries now and after each retry delay; `None` if every attempt said "again".
-async fn retrying(
-    method: &str,
-    url: &str,
-    body: Option<&str>,
-    key: Option<&str>,
-) -> Option<Result<JsValue>> {
+async fn retrying(request: &JsValue) -> Option<Result<JsValue>> {
     for delay in core::iter::once(0).chain(RETRIES) {
         if delay > 0 {
-            sleep(delay).await;
+            let _ = sleep(delay).await;
         }
-        match attempt(method, url, body, key).await {
+        match attempt(request).await {
             Attempt::Done(v) => return Some(Ok(v)),
             Attempt::Refused(e) => return Some(Err(e)),
             Attempt::Again => {}
@@ -82,64 +84,45 @@ async fn retrying(
     None
 }
 
-/// One attempt at a queued change.
-async fn attempt_pending(pending: &Pending) -> Attempt {
-    attempt(
-        &pending.method,
-        &pending.url,
-        Some(&pending.body),
-        Some(&pending.key),
-    )
-    .await
-}
-
 /// A read (no idempotency key), retried like a change but never queued.
 pub async fn read(method: &str, url: &str, body: Option<&str>) -> Result<JsValue> {
-    retrying(method, url, body, None).await.unwrap_or_else(|| {
-        Err(Error::Server(
-            0,
-            "the Herald server cannot be reached".into(),
+    let request = Object::new();
+    set(&request, "method", method);
+    set(&request, "url", url);
+    if let Some(body) = body {
+        set(&request, "body", body);
+    }
+    retrying(&request.into()).await.unwrap_or_else(|| {
+        Err(Error::new(
+            Code::Server,
+            "the Herald server cannot be reached",
         ))
     })
 }
 
 /// Sends a change now, retrying; queues it if the server stays unreachable
 /// (then `Err(Queued)`). Queued changes go first.
-pub async fn send(method: &str, url: &str, body: &str) -> Result<JsValue> {
-    let pending = Pending {
-        key: uuid(),
-        method: method.into(),
-        url: url.into(),
-        body: body.into(),
-    };
-    if !flush().await {
-        store::enqueue(&pending).await?;
-        return Err(Error::Queued);
-    }
-    if let Some(result) = retrying(
-        &pending.method,
-        &pending.url,
-        Some(&pending.body),
-        Some(&pending.key),
-    )
-    .await
+pub async fn send(method: &'static str, url: String, body: String) -> Result<JsValue> {
+    let change = store::pending(&uuid(), method, &url, &body);
+    if flush().await
+        && let Some(result) = retrying(&change).await
     {
         return result;
     }
-    store::enqueue(&pending).await?;
-    Err(Error::Queued)
+    store::enqueue(&change).await?;
+    Err(Code::Queued.into())
 }
 
 /// Replays the queue in order, once each; `true` when it is empty after.
 /// A change the server refuses (4xx) is dropped: retrying cannot help.
 pub async fn flush() -> bool {
-    let Ok(queue) = store::queued().await else {
+    let Ok((keys, changes)) = store::queued().await else {
         return true;
     };
-    for (key, pending) in queue {
-        match attempt_pending(&pending).await {
+    for i in 0..keys.length().min(changes.length()) {
+        match attempt(&changes.get(i)).await {
             Attempt::Done(_) | Attempt::Refused(_) => {
-                let _ = store::dequeue(&key).await;
+                let _ = store::dequeue(&keys.get(i)).await;
             }
             Attempt::Again => return false,
         }

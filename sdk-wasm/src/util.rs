@@ -1,7 +1,7 @@
 //! Small helpers: base64url, timers, UUIDs and property access that work in
 //! a page and in a worker.
 
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use alloc::string::String;
 use alloc::vec::Vec;
 use js_sys::{Function, Promise, Reflect};
@@ -60,11 +60,15 @@ pub fn get(obj: &JsValue, key: &str) -> JsValue {
 
 /// Calls `obj[key](...args)`.
 pub fn call(obj: &JsValue, key: &str, args: &[JsValue]) -> Result<JsValue> {
+    apply(obj, key, &args.iter().collect())
+}
+
+/// Calls `obj[key](...args)` with the arguments already in an array.
+pub fn apply(obj: &JsValue, key: &str, args: &js_sys::Array) -> Result<JsValue> {
     let f: Function = get(obj, key)
         .dyn_into()
-        .map_err(|_| Error::Browser(cat(&[key, " is not available"])))?;
-    let args: js_sys::Array = args.iter().collect();
-    Ok(f.apply(obj, &args)?)
+        .map_err(|_| Error::new(Code::Browser, cat(&[key, " is not available"])))?;
+    Ok(f.apply(obj, args)?)
 }
 
 /// A JS promise as a future (its error is a JS value; `?` makes it an
@@ -75,8 +79,8 @@ pub fn wait(value: JsValue) -> JsFuture {
 
 /// `fetch(url, init)` from the global scope (a page or a worker): the status
 /// and the body's text, or `None` when the network failed.
-pub async fn fetch(url: &str, init: &js_sys::Object) -> Option<(u16, String)> {
-    let response = wait(call(&global(), "fetch", &[url.into(), init.into()]).ok()?)
+pub async fn fetch(url: &JsValue, init: &js_sys::Object) -> Option<(u16, String)> {
+    let response = wait(call(&global(), "fetch", &[url.clone(), init.into()]).ok()?)
         .await
         .ok()?;
     let status = get(&response, "status").as_f64().unwrap_or(0.0) as u16;
@@ -84,12 +88,11 @@ pub async fn fetch(url: &str, init: &js_sys::Object) -> Option<(u16, String)> {
     Some((status, text.as_string().unwrap_or_default()))
 }
 
-/// Resolves after `ms` milliseconds.
-pub async fn sleep(ms: i32) {
-    let promise = Promise::new(&mut |resolve, _| {
+/// Resolves after `ms` milliseconds (a future, not an `async fn`).
+pub fn sleep(ms: i32) -> JsFuture {
+    JsFuture::from(Promise::new(&mut |resolve, _| {
         let _ = call(&global(), "setTimeout", &[resolve.into(), ms.into()]);
-    });
-    let _ = JsFuture::from(promise).await;
+    }))
 }
 
 /// Awaits `value` (a promise) for at most `ms`; `Err(Timeout)` after.
@@ -108,25 +111,17 @@ pub async fn with_timeout(value: JsValue, ms: i32) -> Result<JsValue> {
     );
     match JsFuture::from(race).await {
         Ok(v) => Ok(v),
-        Err(e) if e.as_string().as_deref() == Some("herald-timeout") => Err(Error::Timeout),
+        Err(e) if e.as_string().as_deref() == Some("herald-timeout") => Err(Code::Timeout.into()),
         Err(e) => Err(e.into()),
     }
 }
 
-/// A random UUID (crypto.randomUUID), for idempotency keys.
-pub fn uuid() -> String {
+/// A random UUID (crypto.randomUUID, which every browser with the Push API
+/// has in a secure context), for idempotency keys; else a random base-36 text.
+pub fn uuid() -> JsValue {
     call(&get(&global(), "crypto"), "randomUUID", &[])
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_else(|| {
-            cat(&[
-                &decimal((js_sys::Math::random() * 4e9) as u32),
-                "-",
-                &decimal((js_sys::Math::random() * 4e9) as u32),
-                "-",
-                &decimal((js_sys::Date::now() / 1000.0) as u32),
-            ])
-        })
+        .or_else(|_| call(&js_sys::Math::random().into(), "toString", &[36.into()]))
+        .unwrap_or(JsValue::UNDEFINED)
 }
 
 /// Joins strings (instead of `format!`, whose machinery costs kilobytes of wasm).
@@ -145,35 +140,12 @@ pub fn contains(haystack: &str, needle: &str) -> bool {
     n.is_empty() || h.windows(n.len()).any(|w| w == n)
 }
 
-/// `n` in decimal.
-pub fn decimal(mut n: u32) -> String {
-    let mut digits = [0u8; 10];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    digits[i..].iter().map(|d| char::from(*d)).collect()
-}
-
-/// Whether a JS value is a function.
-pub fn is_function(value: &JsValue) -> bool {
-    value.is_function()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn decimal_and_cat_build_text_without_format() {
-        assert_eq!(decimal(0), "0");
-        assert_eq!(decimal(503), "503");
-        assert_eq!(decimal(u32::MAX), "4294967295");
+    fn cat_and_contains_work_on_text() {
         assert_eq!(cat(&["a", "", "bc"]), "abc");
         assert!(contains("Mozilla (iPad; CPU)", "iPad"));
         assert!(!contains("iPa", "iPad"));

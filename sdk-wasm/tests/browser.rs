@@ -4,7 +4,7 @@
 //! `HERALD_TEST_PROJECT` were set at build time.
 #![cfg(target_arch = "wasm32")]
 
-use herald_sdk::store::{self, Mirror, Pending};
+use herald_sdk::store::{self, Mirror};
 use herald_sdk::{browser, sync, util};
 use wasm_bindgen_test::*;
 
@@ -45,41 +45,45 @@ async fn the_mirror_round_trips_through_indexeddb() {
     assert!(store::load().await.expect("load").is_none());
 }
 
+async fn clear_queue() {
+    let (keys, _) = store::queued().await.expect("queued");
+    for key in keys.iter() {
+        store::dequeue(&key).await.expect("dequeue");
+    }
+}
+
+async fn queued_keys() -> (js_sys::Array, Vec<String>) {
+    let (keys, changes) = store::queued().await.expect("queued");
+    let names = changes
+        .iter()
+        .map(|c| util::get(&c, "key").as_string().expect("key"))
+        .collect();
+    (keys, names)
+}
+
 #[wasm_bindgen_test]
 async fn the_queue_keeps_order_and_forgets_what_was_acknowledged() {
-    for (key, _) in store::queued().await.expect("queued") {
-        store::dequeue(&key).await.expect("dequeue");
-    }
+    clear_queue().await;
     for i in 0..3 {
-        let pending = Pending {
-            key: format!("k{i}"),
-            method: "PUT".into(),
-            url: format!("u{i}"),
-            body: "{}".into(),
-        };
+        let pending = store::pending(&format!("k{i}").into(), "PUT", &format!("u{i}"), "{}");
         store::enqueue(&pending).await.expect("enqueue");
     }
-    let queued = store::queued().await.expect("queued");
-    let keys: Vec<&str> = queued.iter().map(|(_, p)| p.key.as_str()).collect();
-    assert_eq!(keys, ["k0", "k1", "k2"]);
-    store::dequeue(&queued[0].0).await.expect("dequeue");
-    let left: Vec<String> = store::queued()
-        .await
-        .expect("queued")
-        .into_iter()
-        .map(|(_, p)| p.key)
-        .collect();
-    assert_eq!(left, ["k1", "k2"]);
-    for (key, _) in store::queued().await.expect("queued") {
-        store::dequeue(&key).await.expect("dequeue");
-    }
+    let (keys, names) = queued_keys().await;
+    assert_eq!(names, ["k0", "k1", "k2"]);
+    assert_eq!(keys.length(), 3);
+    store::dequeue(&keys.get(0)).await.expect("dequeue");
+    assert_eq!(queued_keys().await.1, ["k1", "k2"]);
+    clear_queue().await;
 }
 
 #[wasm_bindgen_test]
 async fn timeouts_cut_off_a_promise_that_never_settles() {
     let never = js_sys::Promise::new(&mut |_, _| {});
     let result = util::with_timeout(never.into(), 50).await;
-    assert_eq!(result, Err(herald_sdk::error::Error::Timeout));
+    assert_eq!(
+        result.map_err(|e| e.code),
+        Err(herald_sdk::error::Code::Timeout)
+    );
 }
 
 #[wasm_bindgen_test]
@@ -97,12 +101,15 @@ async fn changes_reach_the_server_once_with_their_idempotency_key() {
         .await
         .expect("vapid key");
     let p256dh = util::get(&vapid, "key").as_string().expect("key");
-    let endpoint = format!("https://push.example/sdk-test/{}", util::uuid());
+    let endpoint = format!(
+        "https://push.example/sdk-test/{}",
+        util::uuid().as_string().expect("a uuid")
+    );
     let auth = util::b64url_encode(&[7u8; 16]);
     let body = format!(
         r#"{{"endpoint":"{endpoint}","keys":{{"p256dh":"{p256dh}","auth":"{auth}"}},"tags":["wasm"]}}"#
     );
-    let state = sync::send("POST", &format!("{base}/subscriptions"), &body)
+    let state = sync::send("POST", format!("{base}/subscriptions"), body)
         .await
         .expect("subscribe");
     assert_eq!(
@@ -128,9 +135,9 @@ async fn changes_reach_the_server_once_with_their_idempotency_key() {
         r#"{{"endpoint":"{endpoint}","auth":"{}"}}"#,
         util::b64url_encode(&[8u8; 16])
     );
-    let refused = sync::send("POST", &format!("{base}/subscriptions/opt-out"), &wrong).await;
+    let refused = sync::send("POST", format!("{base}/subscriptions/opt-out"), wrong).await;
     assert!(
-        matches!(refused, Err(herald_sdk::error::Error::Forbidden(_))),
+        matches!(&refused, Err(e) if e.code == herald_sdk::error::Code::Forbidden && e.status == 403),
         "{refused:?}"
     );
     assert!(sync::flush().await, "nothing left queued");
