@@ -51,5 +51,7 @@ if (typeof window !== 'undefined') {
   }
   window.herald = herald;
   window.pushpad = herald;
+  // Back online: replay the changes queued in IndexedDB (in order, like any command).
+  window.addEventListener('online', () => herald('flush'));
   for (const args of queued) herald(...Array.from(args));
 }

@@ -7,16 +7,17 @@ use crate::sdk::set;
 use crate::util::{cat, fetch, get};
 use alloc::string::String;
 use js_sys::Object;
+use wasm_bindgen::JsValue;
 
 /// The uid's signature: the one given, else one from the site's auth
 /// endpoint (`{signature}` or `{token}`).
 pub(crate) async fn signature_for(
     config: &Config,
-    uid: &str,
-    given: Option<String>,
-) -> Result<String> {
-    if let Some(s) = given.filter(|s| !s.is_empty()) {
-        return Ok(s);
+    uid: &JsValue,
+    given: JsValue,
+) -> Result<JsValue> {
+    if given.is_string() && given != "" {
+        return Ok(given);
     }
     let endpoint = config.auth_endpoint.as_ref().ok_or_else(|| {
         Error::new(
@@ -29,7 +30,9 @@ pub(crate) async fn signature_for(
     } else {
         "?"
     };
-    let encoded = String::from(js_sys::encode_uri_component(uid));
+    let encoded = String::from(js_sys::encode_uri_component(
+        &uid.as_string().unwrap_or_default(),
+    ));
     let url = cat(&[endpoint, separator, "uid=", &encoded]);
     let init = Object::new();
     set(&init, "credentials", "include");
@@ -53,14 +56,15 @@ pub(crate) async fn signature_for(
         e.status = status;
         return Err(e);
     }
-    let body = js_sys::JSON::parse(&text).unwrap_or(wasm_bindgen::JsValue::NULL);
-    get(&body, "signature")
-        .as_string()
-        .or_else(|| get(&body, "token").as_string())
-        .ok_or_else(|| {
-            Error::new(
-                Code::Forbidden,
-                "the auth endpoint answered without signature or token",
-            )
-        })
+    let body = js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL);
+    for key in ["signature", "token"] {
+        let value = get(&body, key);
+        if value.is_string() {
+            return Ok(value);
+        }
+    }
+    Err(Error::new(
+        Code::Forbidden,
+        "the auth endpoint answered without signature or token",
+    ))
 }

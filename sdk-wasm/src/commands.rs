@@ -45,8 +45,8 @@ pub async fn run(name: &str, args: &Array, strict: bool) -> core::result::Result
         "subscribe" => {
             let opts = arg(1);
             let options = sdk::SubscribeOptions {
-                uid: get(&opts, "uid").as_string().filter(|s| !s.is_empty()),
-                uid_signature: get(&opts, "uidSignature").as_string(),
+                uid: get(&opts, "uid"),
+                uid_signature: get(&opts, "uidSignature"),
                 tags: list(&get(&opts, "tags")),
                 topics: list(&get(&opts, "topics")),
             };
@@ -54,8 +54,7 @@ pub async fn run(name: &str, args: &Array, strict: bool) -> core::result::Result
             answer(&arg(0), name, result.map(JsValue::from))
         }
         "uid" => {
-            let result =
-                sdk::set_uid(arg(0).as_string().unwrap_or_default(), arg(1).as_string()).await;
+            let result = sdk::set_uid(arg(0), arg(1)).await;
             answer(&arg(2), name, result.map(JsValue::from))
         }
         "unsubscribe" => {

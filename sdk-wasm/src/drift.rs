@@ -9,8 +9,6 @@ use crate::push::{self, Keys};
 use crate::sdk::{configure, owned, remember, send, set, vapid_key};
 use crate::store::{self, Mirror};
 use crate::sync;
-use crate::util::{call, global};
-use core::sync::atomic::{AtomicBool, Ordering};
 use js_sys::Object;
 
 /// `init`: remembers the configuration, then quietly repairs drift.
@@ -19,27 +17,7 @@ pub async fn init(config: Config) -> Result<()> {
     if browser::unsupported_reason().is_some() {
         return Ok(());
     }
-    listen_online();
     repair(config).await
-}
-
-fn listen_online() {
-    static LISTENING: AtomicBool = AtomicBool::new(false);
-    // `init` may run again (new options); one listener is enough.
-    if LISTENING.swap(true, Ordering::Relaxed) {
-        return;
-    }
-    let handler = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(|| {
-        wasm_bindgen_futures::spawn_local(async {
-            sync::flush().await;
-        });
-    });
-    let _ = call(
-        &global(),
-        "addEventListener",
-        &["online".into(), handler.as_ref().clone()],
-    );
-    handler.forget();
 }
 
 /// Compares the browser's subscription with the mirror and the server, and
@@ -51,7 +29,7 @@ pub(crate) async fn repair(config: &Config) -> Result<()> {
     if permission == "denied" {
         // Blocked in the browser settings since: the server must stop too.
         if let Some(m) = mirror {
-            let body = owned(&m.text("endpoint"), &m.text("auth"));
+            let body = owned(&m.get("endpoint"), &m.get("auth"));
             let _ = send(config, "POST", "/subscriptions/opt-out", &body).await;
             store::clear().await?;
         }
@@ -80,7 +58,7 @@ pub(crate) async fn repair(config: &Config) -> Result<()> {
         keys = push::keys(&fresh)?;
     } else if mirror
         .as_ref()
-        .is_some_and(|m| m.text("endpoint") == keys.endpoint && m.text("project") == config.project)
+        .is_some_and(|m| m.get("endpoint") == keys.endpoint && m.text("project") == config.project)
     {
         return Ok(());
     }
@@ -96,10 +74,10 @@ pub(crate) async fn rotate_or_upsert(
     vapid: &str,
 ) -> Result<()> {
     let body = Object::new();
-    set(&body, "endpoint", new.endpoint.as_str());
+    set(&body, "endpoint", new.endpoint.clone());
     set(&body, "keys", new.keys.clone());
     let path = match mirror
-        .filter(|m| m.text("endpoint") != new.endpoint && m.text("project") == config.project)
+        .filter(|m| m.get("endpoint") != new.endpoint && m.text("project") == config.project)
     {
         Some(m) => {
             set(&body, "old_endpoint", m.get("endpoint"));

@@ -3,9 +3,7 @@
 
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
-use crate::util::cat;
 use crate::util::{b64url_decode, call, get, global, wait, with_timeout};
-use alloc::string::String;
 use alloc::vec::Vec;
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::JsValue;
@@ -13,10 +11,10 @@ use wasm_bindgen::JsValue;
 /// A subscription's identity and keys, as `PushSubscription.toJSON()` gives them.
 #[derive(Debug, Clone)]
 pub struct Keys {
-    /// Push endpoint.
-    pub endpoint: String,
-    /// Auth secret.
-    pub auth: String,
+    /// Push endpoint (a JS string).
+    pub endpoint: JsValue,
+    /// Auth secret (a JS string).
+    pub auth: JsValue,
     /// `{p256dh, auth}`, as the server and the mirror take it.
     pub keys: JsValue,
     /// The VAPID key it was made with, when the browser says.
@@ -106,11 +104,13 @@ pub async fn subscribe(
 pub fn keys(subscription: &JsValue) -> Result<Keys> {
     let json = call(subscription, "toJSON", &[])?;
     let keys = get(&json, "keys");
-    let text = |v: JsValue, what: &str| {
-        v.as_string()
-            .ok_or_else(|| Error::new(Code::Browser, cat(&["the subscription has no ", what])))
-    };
-    text(get(&keys, "p256dh"), "p256dh key")?;
+    let (endpoint, auth) = (get(&json, "endpoint"), get(&keys, "auth"));
+    if !endpoint.is_string() || !auth.is_string() || !get(&keys, "p256dh").is_string() {
+        return Err(Error::new(
+            Code::Browser,
+            "the subscription has no endpoint or keys",
+        ));
+    }
     let vapid_key = get(&get(subscription, "options"), "applicationServerKey");
     let vapid_key = (!vapid_key.is_null() && !vapid_key.is_undefined()).then(|| {
         // Element by element: `to_vec` brings an assertion and its formatting.
@@ -118,8 +118,8 @@ pub fn keys(subscription: &JsValue) -> Result<Keys> {
         (0..bytes.length()).map(|i| bytes.get_index(i)).collect()
     });
     Ok(Keys {
-        endpoint: text(get(&json, "endpoint"), "endpoint")?,
-        auth: text(get(&keys, "auth"), "auth secret")?,
+        endpoint,
+        auth,
         keys,
         vapid_key,
     })

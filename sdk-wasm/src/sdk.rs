@@ -43,9 +43,9 @@ pub fn config() -> Result<&'static Config> {
 #[derive(Default)]
 pub struct SubscribeOptions {
     /// User to bind.
-    pub uid: Option<String>,
-    /// Its signature (or fetched from `authEndpoint`).
-    pub uid_signature: Option<String>,
+    pub uid: JsValue,
+    /// Its signature, a string (else it is fetched from `authEndpoint`).
+    pub uid_signature: JsValue,
     /// Tags to set.
     pub tags: Option<Array>,
     /// Topics to set.
@@ -63,10 +63,10 @@ pub(crate) fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
 }
 
 /// `{endpoint, auth}`: what proves the caller holds a subscription.
-pub(crate) fn owned(endpoint: &str, auth: &str) -> Object {
+pub(crate) fn owned(endpoint: &JsValue, auth: &JsValue) -> Object {
     let obj = Object::new();
-    set(&obj, "endpoint", endpoint);
-    set(&obj, "auth", auth);
+    set(&obj, "endpoint", endpoint.clone());
+    set(&obj, "auth", auth.clone());
     obj
 }
 
@@ -122,9 +122,9 @@ pub async fn subscribe(options: SubscribeOptions) -> Result<bool> {
         }
     }
     let body = Object::new();
-    if let Some(uid) = &options.uid {
-        let signature = signature_for(config, uid, options.uid_signature.clone()).await?;
-        set(&body, "uid", uid.as_str());
+    if options.uid.is_string() && options.uid != "" {
+        let signature = signature_for(config, &options.uid, options.uid_signature).await?;
+        set(&body, "uid", options.uid);
         set(&body, "uid_signature", signature);
     }
     if let Some(tags) = options.tags {
@@ -144,7 +144,7 @@ pub async fn subscribe(options: SubscribeOptions) -> Result<bool> {
         None => push::subscribe(&registration, &server_key, config.subscribe_timeout_ms).await?,
     };
     let keys = push::keys(&subscription)?;
-    set(&body, "endpoint", keys.endpoint.as_str());
+    set(&body, "endpoint", keys.endpoint.clone());
     set(&body, "keys", keys.keys.clone());
     let state = send(config, "POST", "/subscriptions", &body).await?;
     remember(config, &keys, &server_key, &state).await?;
@@ -157,7 +157,7 @@ pub async fn subscribe(options: SubscribeOptions) -> Result<bool> {
 async fn current(config: &Config) -> Result<Mirror> {
     let mirror = store::load().await?.ok_or(Code::NotSubscribed)?;
     if let Some(sub) = push::existing(config).await?
-        && push::keys(&sub)?.endpoint != mirror.text("endpoint")
+        && push::keys(&sub)?.endpoint != mirror.get("endpoint")
     {
         repair(config).await?;
         return Ok(store::load().await?.ok_or(Code::NotSubscribed)?);
@@ -183,7 +183,7 @@ async fn change(
 }
 
 /// `uid`: log in.
-pub async fn set_uid(uid: String, signature: Option<String>) -> Result<bool> {
+pub async fn set_uid(uid: JsValue, signature: JsValue) -> Result<bool> {
     let config = config()?;
     let mirror = current(config).await?;
     let signature = signature_for(config, &uid, signature).await?;
@@ -238,7 +238,7 @@ pub async fn unsubscribe() -> Result<bool> {
             push::unsubscribe(&sub)?.await?;
             Some(owned(&keys.endpoint, &keys.auth))
         }
-        None => mirror.map(|m| owned(&m.text("endpoint"), &m.text("auth"))),
+        None => mirror.map(|m| owned(&m.get("endpoint"), &m.get("auth"))),
     };
     if let Some(owner) = owner {
         store::clear().await?;

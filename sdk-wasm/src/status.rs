@@ -51,7 +51,7 @@ pub async fn status() -> Result<Object> {
             // Offline: answer from the mirror.
             let Some(m) = store::load()
                 .await?
-                .filter(|m| m.text("endpoint") == keys.endpoint)
+                .filter(|m| m.get("endpoint") == keys.endpoint)
             else {
                 return Ok(status);
             };
@@ -59,11 +59,6 @@ pub async fn status() -> Result<Object> {
             m.0
         }
     };
-    for key in ["uid", "tags", "topics", "frequency"] {
-        let value = get(&source, key);
-        if !value.is_undefined() {
-            set(&status, key, value);
-        }
-    }
+    store::copy_state(&status, &source);
     Ok(status)
 }

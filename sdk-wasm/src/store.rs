@@ -34,36 +34,21 @@ impl Mirror {
         let o = Object::new();
         set(&o, "server", config.server.as_str().into());
         set(&o, "project", config.project.as_str().into());
-        set(&o, "endpoint", keys.endpoint.as_str().into());
+        set(&o, "endpoint", keys.endpoint.clone());
         set(&o, "p256dh", get(&keys.keys, "p256dh"));
-        set(&o, "auth", keys.auth.as_str().into());
+        set(&o, "auth", keys.auth.clone());
         set(&o, "vapid_key", vapid.into());
+        set(&o, "uid", JsValue::NULL);
+        set(&o, "tags", Array::new().into());
+        set(&o, "topics", Array::new().into());
+        set(&o, "frequency", "immediate".into());
         Self(o.into())
     }
 
     /// Takes uid, tags, topics and frequency from the server's answer.
     pub fn apply(&self, state: &JsValue) {
         let o: &Object = self.0.unchecked_ref();
-        let uid = get(state, "uid");
-        set(o, "uid", if uid.is_string() { uid } else { JsValue::NULL });
-        for key in ["tags", "topics"] {
-            let v = get(state, key);
-            set(
-                o,
-                key,
-                if Array::is_array(&v) {
-                    v
-                } else {
-                    Array::new().into()
-                },
-            );
-        }
-        let frequency = get(state, "frequency");
-        if frequency.is_string() {
-            set(o, "frequency", frequency);
-        } else if get(o, "frequency").is_undefined() {
-            set(o, "frequency", "immediate".into());
-        }
+        copy_state(o, state);
         set(o, "acked_at", js_sys::Date::now().into());
     }
 
@@ -88,6 +73,17 @@ pub fn pending(key: &JsValue, method: &str, url: &str, body: &str) -> JsValue {
     set(&o, "url", url.into());
     set(&o, "body", body.into());
     o.into()
+}
+
+/// Copies uid, tags, topics and frequency (those present) from a
+/// subscription's state as the server gives it.
+pub fn copy_state(to: &Object, from: &JsValue) {
+    for key in ["uid", "tags", "topics", "frequency"] {
+        let value = get(from, key);
+        if !value.is_undefined() {
+            set(to, key, value);
+        }
+    }
 }
 
 // Records are plain JS objects (the service worker reads them too), built

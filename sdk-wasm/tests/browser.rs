@@ -35,7 +35,8 @@ async fn the_mirror_round_trips_through_indexeddb() {
     assert_eq!(loaded.text("endpoint"), "https://push.example/abc");
     // The server's answer replaces uid, tags, topics and frequency.
     loaded.apply(
-        &js_sys::JSON::parse(r#"{"uid":null,"tags":["c"],"frequency":"weekly"}"#).expect("state"),
+        &js_sys::JSON::parse(r#"{"uid":null,"tags":["c"],"topics":[],"frequency":"weekly"}"#)
+            .expect("state"),
     );
     assert!(loaded.get("uid").is_null());
     assert_eq!(text(&loaded.get("tags")), r#"["c"]"#);
