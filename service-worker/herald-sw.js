@@ -62,18 +62,21 @@
   }
 
   // Replays the SDK's queue in order; true when it is empty afterwards.
+  // Each change is read by its key just before it is sent: the page may be
+  // replaying the same queue, and a change it already removed is skipped.
   async function flush() {
-    let keys, changes;
+    let keys;
     try {
       keys = await store('queue', 'readonly', (s) => s.getAllKeys());
-      changes = await store('queue', 'readonly', (s) => s.getAll());
     } catch (e) {
       return true;
     }
-    for (let i = 0; i < keys.length; i++) {
-      const [outcome] = await attempt(changes[i]);
+    for (const key of keys) {
+      const change = await store('queue', 'readonly', (s) => s.get(key)).catch(() => undefined);
+      if (change === undefined) continue;
+      const [outcome] = await attempt(change);
       if (outcome === 'again') return false;
-      await store('queue', 'readwrite', (s) => s.delete(keys[i]));
+      await store('queue', 'readwrite', (s) => s.delete(key));
     }
     return true;
   }

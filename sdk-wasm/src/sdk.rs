@@ -86,7 +86,7 @@ pub(crate) fn remember(
     keys: &Keys,
     vapid: &str,
     state: &JsValue,
-) -> impl Future<Output = Result<(JsValue, JsValue)>> + use<> {
+) -> impl Future<Output = Result<JsValue>> + use<> {
     let mirror = Mirror::new(config, keys, vapid);
     mirror.apply(state);
     store::save(&mirror)

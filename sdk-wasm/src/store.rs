@@ -141,93 +141,63 @@ pub async fn open() -> Result<JsValue> {
     settled(done(&request).await)
 }
 
-/// One request on one object store, in its own transaction, and
-/// optionally a second one (`then`, no arguments) in the same transaction,
-/// which sees the same data.
+/// One request on one object store, in its own transaction.
 async fn run(
     store: &'static str,
     write: bool,
     method: &'static str,
     args: Array,
-    then: Option<&'static str>,
-) -> Result<(JsValue, JsValue)> {
+) -> Result<JsValue> {
     let db = open().await?;
-    let outcome = match requests(&db, store, write, method, &args, then) {
-        Ok((first, second)) => {
-            let first = settled(first.await);
-            let second = match second {
-                Some(f) => settled(f.await),
-                None => Ok(JsValue::UNDEFINED),
-            };
-            first.and_then(|a| second.map(|b| (a, b)))
-        }
+    let mode = if write { "readwrite" } else { "readonly" };
+    let outcome = match call(&db, "transaction", &[store.into(), mode.into()])
+        .and_then(|tx| call(&tx, "objectStore", &[store.into()]))
+        .and_then(|s| apply(&s, method, &args))
+    {
+        Ok(request) => settled(done(&request).await),
         Err(e) => Err(e),
     };
     let _ = call(&db, "close", &[]);
     outcome
 }
 
-/// Issues `run`'s requests (synchronously, so that they share the transaction).
-fn requests(
-    db: &JsValue,
-    store: &str,
-    write: bool,
-    method: &str,
-    args: &Array,
-    then: Option<&str>,
-) -> Result<(JsFuture, Option<JsFuture>)> {
-    let mode = if write { "readwrite" } else { "readonly" };
-    let tx = call(db, "transaction", &[store.into(), mode.into()])?;
-    let s = call(&tx, "objectStore", &[store.into()])?;
-    let first = done(&apply(&s, method, args)?);
-    let second = match then {
-        Some(m) => Some(done(&call(&s, m, &[])?)),
-        None => None,
-    };
-    Ok((first, second))
-}
-
-/// What the store functions give back: the request's result (and a second
-/// one's, for [`queued`]).
-type Done = Result<(JsValue, JsValue)>;
+/// What the store functions give back: the request's result.
+type Done = Result<JsValue>;
 
 /// The mirror, if any.
 pub async fn load() -> Result<Option<Mirror>> {
-    let (value, _) = run(STATE, false, "get", Array::of1(&"current".into()), None).await?;
+    let value = run(STATE, false, "get", Array::of1(&"current".into())).await?;
     // No record (undefined), or one without an endpoint: nothing mirrored.
     Ok(get(&value, "endpoint").is_string().then_some(Mirror(value)))
 }
 
 /// Replaces the mirror.
 pub fn save(mirror: &Mirror) -> impl Future<Output = Done> + use<> {
-    run(
-        STATE,
-        true,
-        "put",
-        Array::of2(&mirror.0, &"current".into()),
-        None,
-    )
+    run(STATE, true, "put", Array::of2(&mirror.0, &"current".into()))
 }
 
 /// Forgets the mirror (after an opt-out).
 pub fn clear() -> impl Future<Output = Done> {
-    run(STATE, true, "delete", Array::of1(&"current".into()), None)
+    run(STATE, true, "delete", Array::of1(&"current".into()))
 }
 
 /// Appends a change (see [`pending`]) to the queue.
 pub fn enqueue(pending: &JsValue) -> impl Future<Output = Done> + use<> {
-    run(QUEUE, true, "add", Array::of1(pending), None)
+    run(QUEUE, true, "add", Array::of1(pending))
 }
 
-/// The queued changes' keys and records, oldest first: two arrays of the
-/// same length, read in one transaction (the service worker may be
-/// replaying the queue at the same time).
-pub async fn queued() -> Result<(Array, Array)> {
-    let (keys, values) = run(QUEUE, false, "getAllKeys", Array::new(), Some("getAll")).await?;
-    Ok((Array::from(&keys), Array::from(&values)))
+/// The keys of the queued changes, oldest first.
+pub fn queued() -> impl Future<Output = Done> {
+    run(QUEUE, false, "getAllKeys", Array::new())
+}
+
+/// The queued change under `key`: undefined once it is gone (the service
+/// worker replays the queue too).
+pub fn queued_change(key: &JsValue) -> impl Future<Output = Done> + use<> {
+    run(QUEUE, false, "get", Array::of1(key))
 }
 
 /// Removes a queued change once the server acknowledged it.
 pub fn dequeue(key: &JsValue) -> impl Future<Output = Done> + use<> {
-    run(QUEUE, true, "delete", Array::of1(key), None)
+    run(QUEUE, true, "delete", Array::of1(key))
 }

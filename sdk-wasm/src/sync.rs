@@ -116,13 +116,19 @@ pub async fn send(method: &'static str, url: String, body: String) -> Result<JsV
 /// Replays the queue in order, once each; `true` when it is empty after.
 /// A change the server refuses (4xx) is dropped: retrying cannot help.
 pub async fn flush() -> bool {
-    let Ok((keys, changes)) = store::queued().await else {
+    let Ok(keys) = store::queued().await else {
         return true;
     };
-    for i in 0..keys.length().min(changes.length()) {
-        match attempt(&changes.get(i)).await {
+    for key in js_sys::Array::from(&keys).iter() {
+        let Ok(change) = store::queued_change(&key).await else {
+            return false;
+        };
+        if change.is_undefined() {
+            continue;
+        }
+        match attempt(&change).await {
             Attempt::Done(_) | Attempt::Refused(_) => {
-                let _ = store::dequeue(&keys.get(i)).await;
+                let _ = store::dequeue(&key).await;
             }
             Attempt::Again => return false,
         }

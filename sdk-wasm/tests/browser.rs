@@ -47,18 +47,19 @@ async fn the_mirror_round_trips_through_indexeddb() {
 }
 
 async fn clear_queue() {
-    let (keys, _) = store::queued().await.expect("queued");
+    let keys = js_sys::Array::from(&store::queued().await.expect("queued"));
     for key in keys.iter() {
         store::dequeue(&key).await.expect("dequeue");
     }
 }
 
 async fn queued_keys() -> (js_sys::Array, Vec<String>) {
-    let (keys, changes) = store::queued().await.expect("queued");
-    let names = changes
-        .iter()
-        .map(|c| util::get(&c, "key").as_string().expect("key"))
-        .collect();
+    let keys = js_sys::Array::from(&store::queued().await.expect("queued"));
+    let mut names = Vec::new();
+    for key in keys.iter() {
+        let change = store::queued_change(&key).await.expect("change");
+        names.push(util::get(&change, "key").as_string().expect("key"));
+    }
     (keys, names)
 }
 
