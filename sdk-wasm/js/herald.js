@@ -36,10 +36,7 @@ export const status = () => strict('status', null);
 export const setTags = (tags) => strict('tags', tags);
 export const setPreferences = (preferences) => strict('preferences', preferences);
 export const flush = () => strict('flush');
-export const unsupportedReason = async () => {
-  await ready;
-  return wasm.unsupportedReason() ?? null;
-};
+export const unsupportedReason = () => strict('unsupportedReason');
 
 export default { herald, init, subscribe, setUid, logOut, unsubscribe, status, setTags, setPreferences, flush, unsupportedReason };
 

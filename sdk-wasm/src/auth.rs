@@ -43,7 +43,7 @@ pub(crate) async fn signature_for(
             js_sys::JSON::parse(headers).unwrap_or_default(),
         );
     }
-    let (status, text) = fetch(&url.into(), &init)
+    let (status, _, body) = fetch(&url.into(), &init)
         .await
         .ok_or_else(|| Error::new(Code::Server, "the site's auth endpoint cannot be reached"))?;
     if status == 401 || status == 403 {
@@ -56,7 +56,6 @@ pub(crate) async fn signature_for(
         e.status = status;
         return Err(e);
     }
-    let body = js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL);
     for key in ["signature", "token"] {
         let value = get(&body, key);
         if value.is_string() {

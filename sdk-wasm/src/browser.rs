@@ -59,7 +59,7 @@ pub async fn queried_permission() -> Option<String> {
         return None;
     }
     let query = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&query, &"name".into(), &"notifications".into());
+    crate::util::put(&query, "name", &"notifications".into());
     let status = wait(call(&permissions, "query", &[query.into()]).ok()?)
         .await
         .ok()?;

@@ -92,6 +92,10 @@ pub async fn run(name: &str, args: &Array, strict: bool) -> core::result::Result
             answer(&arg(1), name, result.map(JsValue::from))
         }
         "flush" => Ok(crate::sync::flush().await.into()),
+        // Why push is unavailable here, or null (module API only).
+        "unsupportedReason" => Ok(crate::browser::unsupported_reason()
+            .map(JsValue::from)
+            .unwrap_or(JsValue::NULL)),
         other => Err(Error::new(
             Code::Invalid,
             cat(&["unknown command \"", other, "\""]),

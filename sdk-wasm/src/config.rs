@@ -33,13 +33,12 @@ impl Config {
     /// Reads the options object.
     pub fn parse(opts: &JsValue) -> Result<Self> {
         let project = string(opts, "project").ok_or(Code::NotInitialized)?;
-        let origin = get(&get(&crate::util::global(), "location"), "origin")
-            .as_string()
+        let mut server = string(opts, "server")
+            .or_else(|| get(&get(&crate::util::global(), "location"), "origin").as_string())
             .unwrap_or_default();
-        let server = string(opts, "server")
-            .unwrap_or(origin)
-            .trim_end_matches('/')
-            .into();
+        while server.ends_with('/') {
+            server.pop();
+        }
         let timeout = get(opts, "subscribeTimeoutMs").as_f64().unwrap_or(15_000.0);
         Ok(Self {
             server,

@@ -5,7 +5,7 @@
 //! The message stays a JS string: most come from the browser or the server
 //! and go back to the page, so copying them through Rust would only cost.
 
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 /// Why an SDK call failed: `error.code` in JS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,9 +100,7 @@ impl Error {
     /// The JS value handed to callers: an `Error` with `code` (and `status`).
     pub fn into_js(self) -> JsValue {
         let error = js_sys::Error::new("");
-        let set = |k: &str, v: JsValue| {
-            let _ = js_sys::Reflect::set(&error, &k.into(), &v);
-        };
+        let set = |k: &str, v: JsValue| crate::util::put(&error, k, &v);
         set("message", self.message);
         set("name", "HeraldError".into());
         set("code", self.code.as_str().into());
@@ -115,10 +113,14 @@ impl Error {
 
 impl From<JsValue> for Error {
     fn from(value: JsValue) -> Self {
-        let message = match value.dyn_ref::<js_sys::Error>() {
-            Some(e) => e.message().into(),
-            None if value.is_string() => value,
-            None => Code::Browser.message().into(),
+        // A DOMException or Error has a message; a rejection may be a bare string.
+        let message = crate::util::get(&value, "message");
+        let message = if message.is_string() {
+            message
+        } else if value.is_string() {
+            value
+        } else {
+            Code::Browser.message().into()
         };
         Self::new(Code::Browser, message)
     }

@@ -50,12 +50,6 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
     lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
 
-/// Why push is unavailable here, or `null`.
-#[wasm_bindgen(js_name = unsupportedReason)]
-pub fn unsupported_reason() -> Option<String> {
-    browser::unsupported_reason().map(String::from)
-}
-
 /// Runs one command: `command('subscribe', [cb, opts])` (Pushpad style).
 /// The module API in `herald.js` uses the same entry with `strict` set:
 /// then a failure rejects instead of being reported and answered `false`.

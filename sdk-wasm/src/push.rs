@@ -3,9 +3,9 @@
 
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
+use crate::sdk::set;
 use crate::util::{b64url_decode, call, get, global, wait, with_timeout};
-use alloc::vec::Vec;
-use js_sys::{Object, Reflect, Uint8Array};
+use js_sys::{Object, Uint8Array};
 use wasm_bindgen::JsValue;
 
 /// A subscription's identity and keys, as `PushSubscription.toJSON()` gives them.
@@ -17,17 +17,23 @@ pub struct Keys {
     pub auth: JsValue,
     /// `{p256dh, auth}`, as the server and the mirror take it.
     pub keys: JsValue,
-    /// The VAPID key it was made with, when the browser says.
-    pub vapid_key: Option<Vec<u8>>,
+    /// The VAPID key it was made with (a `Uint8Array`), when the browser says.
+    pub vapid_key: Option<Uint8Array>,
 }
 
 impl Keys {
     /// Whether the browser says it was made with a VAPID key other than
     /// `key` (base64url).
     pub fn made_with_other(&self, key: &str) -> bool {
-        self.vapid_key
-            .as_ref()
-            .is_some_and(|k| b64url_decode(key).as_ref() != Some(k))
+        let Some(made) = &self.vapid_key else {
+            return false;
+        };
+        let key = b64url_decode(key).unwrap_or_default();
+        made.length() as usize != key.len()
+            || key
+                .iter()
+                .enumerate()
+                .any(|(i, b)| made.get_index(i as u32) != *b)
     }
 }
 
@@ -36,7 +42,7 @@ pub async fn registration(config: &Config) -> Result<JsValue> {
     let container = get(&get(&global(), "navigator"), "serviceWorker");
     let options = Object::new();
     if let Some(scope) = &config.scope {
-        Reflect::set(&options, &"scope".into(), &scope.into())?;
+        set(&options, "scope", scope.as_str());
     }
     let registration = wait(call(
         &container,
@@ -46,7 +52,7 @@ pub async fn registration(config: &Config) -> Result<JsValue> {
     .await?;
     // A new worker installs before it activates; push needs an active one.
     for _ in 0..100 {
-        if !get(&registration, "active").is_null() && !get(&registration, "active").is_undefined() {
+        if get(&registration, "active").is_object() {
             return Ok(registration);
         }
         let _ = crate::util::sleep(50).await;
@@ -67,17 +73,12 @@ pub async fn existing(config: &Config) -> Result<Option<JsValue>> {
         Ok(promise) => wait(promise).await.unwrap_or(JsValue::UNDEFINED),
         Err(_) => JsValue::UNDEFINED,
     };
-    if registration.is_undefined() || registration.is_null() {
+    if !registration.is_object() {
         return Ok(None);
     }
-    current(&registration).await
-}
-
-/// The current subscription of a registration.
-pub async fn current(registration: &JsValue) -> Result<Option<JsValue>> {
-    let manager = get(registration, "pushManager");
+    let manager = get(&registration, "pushManager");
     let sub = wait(call(&manager, "getSubscription", &[])?).await?;
-    Ok((!sub.is_null() && !sub.is_undefined()).then_some(sub))
+    Ok(sub.is_object().then_some(sub))
 }
 
 /// Subscribes with `vapid_key`, bounded by the configured timeout
@@ -90,12 +91,8 @@ pub async fn subscribe(
     let key = b64url_decode(vapid_key)
         .ok_or_else(|| Error::new(Code::Invalid, "the server's VAPID key is not base64url"))?;
     let options = Object::new();
-    Reflect::set(&options, &"userVisibleOnly".into(), &true.into())?;
-    Reflect::set(
-        &options,
-        &"applicationServerKey".into(),
-        &Uint8Array::from(&key[..]).into(),
-    )?;
+    set(&options, "userVisibleOnly", true);
+    set(&options, "applicationServerKey", Uint8Array::from(&key[..]));
     let manager = get(registration, "pushManager");
     with_timeout(call(&manager, "subscribe", &[options.into()])?, timeout_ms).await
 }
@@ -112,11 +109,7 @@ pub fn keys(subscription: &JsValue) -> Result<Keys> {
         ));
     }
     let vapid_key = get(&get(subscription, "options"), "applicationServerKey");
-    let vapid_key = (!vapid_key.is_null() && !vapid_key.is_undefined()).then(|| {
-        // Element by element: `to_vec` brings an assertion and its formatting.
-        let bytes = Uint8Array::new(&vapid_key);
-        (0..bytes.length()).map(|i| bytes.get_index(i)).collect()
-    });
+    let vapid_key = vapid_key.is_object().then(|| Uint8Array::new(&vapid_key));
     Ok(Keys {
         endpoint,
         auth,

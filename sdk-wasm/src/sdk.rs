@@ -14,7 +14,7 @@ use crate::sync;
 use crate::util::get;
 use alloc::string::String;
 use core::future::Future;
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, Object};
 use wasm_bindgen::JsValue;
 
 /// The configuration `init` set. It is leaked on purpose: `init` runs once
@@ -58,8 +58,9 @@ pub(crate) fn json(value: &JsValue) -> String {
         .unwrap_or_else(|_| "{}".into())
 }
 
+#[inline]
 pub(crate) fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
-    let _ = Reflect::set(obj, &key.into(), &value.into());
+    crate::util::put(obj, key, &value.into());
 }
 
 /// `{endpoint, auth}`: what proves the caller holds a subscription.
@@ -139,7 +140,7 @@ pub async fn subscribe(options: SubscribeOptions) -> Result<bool> {
     repair(config).await?;
     let registration = push::registration(config).await?;
     let server_key = vapid_key(config).await?;
-    let subscription = match push::current(&registration).await? {
+    let subscription = match push::existing(config).await? {
         Some(sub) => sub,
         None => push::subscribe(&registration, &server_key, config.subscribe_timeout_ms).await?,
     };

@@ -9,7 +9,7 @@ use crate::push::Keys;
 use crate::util::{apply, call, get, global};
 use alloc::string::String;
 use core::future::Future;
-use js_sys::{Array, Object, Promise, Reflect};
+use js_sys::{Array, Object, Promise};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -94,7 +94,7 @@ fn text(obj: &JsValue, key: &str) -> String {
 }
 
 fn set(obj: &Object, key: &str, value: JsValue) {
-    let _ = Reflect::set(obj, &key.into(), &value);
+    crate::util::put(obj, key, &value);
 }
 
 /// An IndexedDB request as a future of its success or error event. The
@@ -118,7 +118,7 @@ fn settled(event: core::result::Result<JsValue, JsValue>) -> Result<JsValue> {
 /// Opens (creating on first use) the database.
 pub async fn open() -> Result<JsValue> {
     let factory = get(&global(), "indexedDB");
-    if factory.is_undefined() || factory.is_null() {
+    if !factory.is_object() {
         return Err(Error::new(Code::Unsupported, "IndexedDB is not available"));
     }
     let request = call(&factory, "open", &[DB.into(), VERSION.into()])?;

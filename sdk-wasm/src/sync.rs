@@ -44,17 +44,16 @@ async fn attempt(request: &JsValue) -> Attempt {
         set(&init, "body", body);
     }
     set(&init, "headers", headers);
-    let Some((status, text)) = fetch(&get(request, "url"), &init).await else {
+    let Some((status, text, json)) = fetch(&get(request, "url"), &init).await else {
         return Attempt::Again;
     };
-    let json = js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL);
     match status {
         200..=299 => Attempt::Done(json),
         429 | 500..=599 => Attempt::Again,
         _ => {
             let mut message = get(&get(&json, "error"), "message");
             if !message.is_string() {
-                message = text.into();
+                message = text;
             }
             let code = match status {
                 403 => Code::Forbidden,

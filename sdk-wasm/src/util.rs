@@ -58,6 +58,11 @@ pub fn get(obj: &JsValue, key: &str) -> JsValue {
     Reflect::get(obj, &key.into()).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// `obj[key] = value` (ignoring failure: on plain objects it cannot fail).
+pub fn put(obj: &JsValue, key: &str, value: &JsValue) {
+    let _ = Reflect::set(obj, &key.into(), value);
+}
+
 /// Calls `obj[key](...args)`.
 pub fn call(obj: &JsValue, key: &str, args: &[JsValue]) -> Result<JsValue> {
     apply(obj, key, &args.iter().collect())
@@ -77,15 +82,22 @@ pub fn wait(value: JsValue) -> JsFuture {
     JsFuture::from(Promise::from(value))
 }
 
-/// `fetch(url, init)` from the global scope (a page or a worker): the status
-/// and the body's text, or `None` when the network failed.
-pub async fn fetch(url: &JsValue, init: &js_sys::Object) -> Option<(u16, String)> {
+/// `fetch(url, init)` from the global scope (a page or a worker): the
+/// status, the body's text, and the body parsed as JSON (null when it is
+/// not JSON); `None` when the network failed.
+pub async fn fetch(url: &JsValue, init: &js_sys::Object) -> Option<(u16, JsValue, JsValue)> {
     let response = wait(call(&global(), "fetch", &[url.clone(), init.into()]).ok()?)
         .await
         .ok()?;
     let status = get(&response, "status").as_f64().unwrap_or(0.0) as u16;
     let text = wait(call(&response, "text", &[]).ok()?).await.ok()?;
-    Some((status, text.as_string().unwrap_or_default()))
+    let json = call(
+        &get(&global(), "JSON"),
+        "parse",
+        core::slice::from_ref(&text),
+    )
+    .unwrap_or(JsValue::NULL);
+    Some((status, text, json))
 }
 
 /// Resolves after `ms` milliseconds (a future, not an `async fn`).
