@@ -6,7 +6,7 @@ use crate::browser;
 use crate::config::Config;
 use crate::error::Result;
 use crate::push::{self, Keys};
-use crate::sdk::{configure, owned, remember, send, set, vapid_key};
+use crate::sdk::{configure, opt_out, remember, send, set, vapid_key};
 use crate::store::{self, Mirror};
 use crate::sync;
 use js_sys::Object;
@@ -24,20 +24,17 @@ pub async fn init(config: Config) -> Result<()> {
 /// fixes what differs (see DESIGN: the server is the source of truth).
 pub(crate) async fn repair(config: &Config) -> Result<()> {
     sync::flush().await;
-    let mirror = store::load().await?;
     let permission = browser::permission();
     if permission == "denied" {
-        // Blocked in the browser settings since: the server must stop too.
-        if let Some(m) = mirror {
-            let body = owned(&m.get("endpoint"), &m.get("auth"));
-            let _ = send(config, "POST", "/subscriptions/opt-out", &body).await;
-            store::clear().await?;
-        }
+        // Blocked in the browser settings since: the server must stop too
+        // (queued if it cannot be reached now).
+        let _ = opt_out(config).await;
         return Ok(());
     }
     if permission != "granted" {
         return Ok(());
     }
+    let mirror = store::load().await?;
     let Some(subscription) = push::existing(config).await? else {
         if mirror.is_some() {
             // The browser dropped the subscription (site data cleared, the

@@ -231,7 +231,12 @@ pub async fn preferences(
 
 /// `unsubscribe`: full opt-out, in the browser and on the server.
 pub async fn unsubscribe() -> Result<bool> {
-    let config = config()?;
+    opt_out(config()?).await
+}
+
+/// Ends the subscription in the browser (if any) and on the server, and
+/// forgets the mirror.
+pub(crate) async fn opt_out(config: &Config) -> Result<bool> {
     let mirror = store::load().await?;
     let owner = match push::existing(config).await? {
         Some(sub) => {

@@ -10,7 +10,6 @@ use crate::util::{apply, call, get, global};
 use alloc::string::String;
 use core::future::Future;
 use js_sys::{Array, Object, Promise};
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -115,30 +114,20 @@ fn settled(event: core::result::Result<JsValue, JsValue>) -> Result<JsValue> {
     }
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/js/idb.js")]
+extern "C" {
+    /// `indexedDB.open(name, version)` with the schema's upgrade handler
+    /// (js/idb.js): a promise of the database.
+    #[wasm_bindgen(js_name = openDatabase)]
+    fn open_database(name: &str, version: u32) -> Promise;
+}
+
 /// Opens (creating on first use) the database.
 pub async fn open() -> Result<JsValue> {
-    let factory = get(&global(), "indexedDB");
-    if !factory.is_object() {
+    if !get(&global(), "indexedDB").is_object() {
         return Err(Error::new(Code::Unsupported, "IndexedDB is not available"));
     }
-    let request = call(&factory, "open", &[DB.into(), VERSION.into()])?;
-    let upgrading = request.clone();
-    // The stores must be created inside the upgrade event itself.
-    let on_upgrade = Closure::once_into_js(move || {
-        let db = get(&upgrading, "result");
-        let names = get(&db, "objectStoreNames");
-        let has = |name: &str| call(&names, "contains", &[name.into()]).ok() == Some(JsValue::TRUE);
-        if !has(STATE) {
-            let _ = call(&db, "createObjectStore", &[STATE.into()]);
-        }
-        if !has(QUEUE) {
-            let params = Object::new();
-            set(&params, "autoIncrement", JsValue::TRUE);
-            let _ = call(&db, "createObjectStore", &[QUEUE.into(), params.into()]);
-        }
-    });
-    set(request.unchecked_ref(), "onupgradeneeded", on_upgrade);
-    settled(done(&request).await)
+    Ok(JsFuture::from(open_database(DB, VERSION)).await?)
 }
 
 /// One request on one object store, in its own transaction.
