@@ -10,7 +10,14 @@ import initWasm, * as wasm from './herald_sdk.js';
 const ready = initWasm({ module_or_path: new URL('herald_sdk_bg.wasm', import.meta.url) });
 
 let chain = Promise.resolve();
-function inOrder(task) {
+let online = false;
+function inOrder(name, task) {
+  // Once a site has called init: back online, replay the changes queued in
+  // IndexedDB (in order, like any command).
+  if (name === 'init' && !online && typeof window !== 'undefined') {
+    online = true;
+    window.addEventListener('online', () => herald('flush'));
+  }
   const run = chain.then(async () => {
     await ready;
     return task();
@@ -21,12 +28,12 @@ function inOrder(task) {
 
 /** Pushpad-style commands: herald('subscribe', cb, {uid, uidSignature}). */
 export function herald(name, ...args) {
-  return inOrder(() => wasm.command(String(name), args, false));
+  return inOrder(String(name), () => wasm.command(String(name), args, false));
 }
 
 // Module API: the same operations as async methods; a failure rejects with
 // an Error whose `code` says what happened ('needs-user-gesture', ...).
-const strict = (name, ...args) => inOrder(() => wasm.command(name, args, true));
+const strict = (name, ...args) => inOrder(name, () => wasm.command(name, args, true));
 export const init = (options) => strict('init', options);
 export const subscribe = (options = {}) => strict('subscribe', null, options);
 export const setUid = (uid, uidSignature) => strict('uid', uid, uidSignature ?? undefined);
@@ -48,7 +55,5 @@ if (typeof window !== 'undefined') {
   }
   window.herald = herald;
   window.pushpad = herald;
-  // Back online: replay the changes queued in IndexedDB (in order, like any command).
-  window.addEventListener('online', () => herald('flush'));
   for (const args of queued) herald(...Array.from(args));
 }

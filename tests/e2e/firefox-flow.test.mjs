@@ -186,6 +186,43 @@ test('changes made while the server is down are queued in IndexedDB and land onc
   assert.equal(left, 0);
 });
 
+test('back online, the SDK replays its IndexedDB queue without a reload', async () => {
+  // A change left in the queue (as a failed send leaves it), for the
+  // subscription the mirror holds; then the browser says it is online again.
+  await page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('herald', 1);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const read = db.transaction('state').objectStore('state').get('current');
+      read.onsuccess = () => {
+        const m = read.result;
+        const change = {
+          key: crypto.randomUUID(),
+          method: 'PUT',
+          url: `${m.server}/api/v1/projects/${m.project}/subscriptions/preferences`,
+          body: JSON.stringify({ endpoint: m.endpoint, auth: m.auth, tags: ['back-online'] }),
+        };
+        const add = db.transaction('queue', 'readwrite').objectStore('queue').add(change);
+        add.onsuccess = () => { db.close(); resolve(); };
+        add.onerror = () => reject(add.error);
+      };
+    };
+  }));
+  await page.evaluate(() => window.dispatchEvent(new Event('online')));
+  await eventually(async () => (await api.send({ title: 'Online', target: { tags: 'back-online' } })).queued === 1, 10000, 'the replayed change on the server');
+  const left = await page.evaluate(
+    () => new Promise((resolve) => {
+      const open = indexedDB.open('herald', 1);
+      open.onsuccess = () => {
+        const request = open.result.transaction('queue').objectStore('queue').count();
+        request.onsuccess = () => resolve(request.result);
+      };
+    }),
+  );
+  assert.equal(left, 0);
+});
+
 test('after opting out nothing arrives and status says not subscribed', async () => {
   const done = await page.evaluate(() => window.cmd('unsubscribe'));
   assert.equal(done, true);
