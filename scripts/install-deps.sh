@@ -33,7 +33,8 @@ for comp in rustfmt clippy; do
 done
 
 # npm packages (web-push for the benchmark, puppeteer-core for the browser
-# tests, binaryen's wasm-opt), exactly as locked; never a browser download.
+# tests, binaryen's wasm-opt, esbuild for the SDK bundle), exactly as
+# locked; never a browser download.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund >&2
 fi
