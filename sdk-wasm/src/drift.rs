@@ -17,39 +17,41 @@ pub async fn init(config: Config) -> Result<()> {
     if browser::unsupported_reason().is_some() {
         return Ok(());
     }
-    repair(config).await
+    repair(config).await?;
+    Ok(())
 }
 
 /// Compares the browser's subscription with the mirror and the server, and
 /// fixes what differs (see DESIGN: the server is the source of truth).
-pub(crate) async fn repair(config: &Config) -> Result<()> {
+/// True when the browser has a subscription, which the mirror then matches
+/// (so `subscribe` can take it from the mirror instead of asking again).
+pub(crate) async fn repair(config: &Config) -> Result<bool> {
     sync::flush().await;
     let permission = browser::permission();
     if permission == "denied" {
         // Blocked in the browser settings since: the server must stop too
         // (queued if it cannot be reached now).
         let _ = opt_out(config).await;
-        return Ok(());
+        return Ok(false);
     }
     if permission != "granted" {
-        return Ok(());
+        return Ok(false);
     }
     let mirror = store::load().await?;
-    let Some(subscription) = push::existing(config).await? else {
+    let Some((registration, subscription)) = push::existing(config).await? else {
         if mirror.is_some() {
             // The browser dropped the subscription (site data cleared, the
             // worker unregistered, or the push service reset it while no
             // worker ran).
             store::clear().await?;
         }
-        return Ok(());
+        return Ok(false);
     };
     let mut keys = push::keys(&subscription)?;
     let server_key = vapid_key(config).await?;
     if keys.made_with_other(&server_key) {
         // Made with a VAPID key the project no longer uses: resubscribe.
         push::unsubscribe(&subscription)?.await?;
-        let registration = push::registration(config).await?;
         let fresh =
             push::subscribe(&registration, &server_key, config.subscribe_timeout_ms).await?;
         keys = push::keys(&fresh)?;
@@ -57,9 +59,10 @@ pub(crate) async fn repair(config: &Config) -> Result<()> {
         .as_ref()
         .is_some_and(|m| m.get("endpoint") == keys.endpoint && m.text("project") == config.project)
     {
-        return Ok(());
+        return Ok(true);
     }
-    rotate_or_upsert(config, mirror, &keys, &server_key).await
+    rotate_or_upsert(config, mirror, &keys, &server_key).await?;
+    Ok(true)
 }
 
 /// Moves the mirrored subscription to `new` (`rotate`), or registers `new`

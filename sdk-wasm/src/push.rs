@@ -63,9 +63,10 @@ pub async fn registration(config: &Config) -> Result<JsValue> {
     ))
 }
 
-/// The subscription this browser has now, without registering anything
-/// (`None` when the worker is not registered or has no subscription).
-pub async fn existing(config: &Config) -> Result<Option<JsValue>> {
+/// The worker's registration and the subscription this browser has now,
+/// without registering anything (`None` when the worker is not registered
+/// or has no subscription).
+pub async fn existing(config: &Config) -> Result<Option<(JsValue, JsValue)>> {
     let container = get(&get(&global(), "navigator"), "serviceWorker");
     let scope = config.scope.as_ref().unwrap_or(&config.service_worker);
     // No service worker support or a scope it refuses: nothing registered.
@@ -78,7 +79,7 @@ pub async fn existing(config: &Config) -> Result<Option<JsValue>> {
     }
     let manager = get(&registration, "pushManager");
     let sub = wait(call(&manager, "getSubscription", &[])?).await?;
-    Ok(sub.is_object().then_some(sub))
+    Ok(sub.is_object().then_some((registration, sub)))
 }
 
 /// Subscribes with `vapid_key`, bounded by the configured timeout

@@ -136,19 +136,27 @@ pub async fn subscribe(options: SubscribeOptions) -> Result<bool> {
     }
     // What drifted is repaired first: a subscription made with an old VAPID
     // key is replaced and one the mirror does not know is registered, with
-    // uid, tags and topics moved to the new endpoint.
-    repair(config).await?;
-    let registration = push::registration(config).await?;
-    let server_key = vapid_key(config).await?;
-    let subscription = match push::existing(config).await? {
-        Some(sub) => sub,
-        None => push::subscribe(&registration, &server_key, config.subscribe_timeout_ms).await?,
+    // uid, tags and topics moved to the new endpoint. Only a browser without
+    // a subscription needs the worker registered and a new one made.
+    let mirror = match repair(config).await? {
+        true => store::load().await?,
+        false => None,
     };
-    let keys = push::keys(&subscription)?;
-    set(&body, "endpoint", keys.endpoint.clone());
-    set(&body, "keys", keys.keys.clone());
-    let state = send(config, "POST", "/subscriptions", &body).await?;
-    remember(config, &keys, &server_key, &state).await?;
+    let mirror = match mirror {
+        Some(m) => m,
+        None => {
+            let server_key = vapid_key(config).await?;
+            let registration = push::registration(config).await?;
+            let fresh =
+                push::subscribe(&registration, &server_key, config.subscribe_timeout_ms).await?;
+            Mirror::new(config, &push::keys(&fresh)?, &server_key)
+        }
+    };
+    let keys = Object::new();
+    set(&keys, "p256dh", mirror.get("p256dh"));
+    set(&keys, "auth", mirror.get("auth"));
+    set(&body, "keys", keys);
+    let state = change(config, mirror, "POST", "/subscriptions", body).await?;
     Ok(get(&state, "status").as_string().as_deref() == Some("active"))
 }
 
@@ -157,7 +165,7 @@ pub async fn subscribe(options: SubscribeOptions) -> Result<bool> {
 /// change made offline must still be queued).
 async fn current(config: &Config) -> Result<Mirror> {
     let mirror = store::load().await?.ok_or(Code::NotSubscribed)?;
-    if let Some(sub) = push::existing(config).await?
+    if let Some((_, sub)) = push::existing(config).await?
         && push::keys(&sub)?.endpoint != mirror.get("endpoint")
     {
         repair(config).await?;
@@ -166,21 +174,22 @@ async fn current(config: &Config) -> Result<Mirror> {
     Ok(mirror)
 }
 
-/// A change to this browser's subscription: `fields` plus the proof of
-/// ownership go to `path`; the server's answer is mirrored.
+/// A change to this browser's subscription: `fields` plus `{endpoint, auth}`
+/// (the proof of ownership; the upsert takes `keys` and ignores a top-level
+/// `auth`) go to `path`; the server's answer is mirrored and returned.
 async fn change(
     config: &Config,
     mirror: Mirror,
     method: &'static str,
     path: &str,
     fields: Object,
-) -> Result<bool> {
+) -> Result<JsValue> {
     set(&fields, "endpoint", mirror.get("endpoint"));
     set(&fields, "auth", mirror.get("auth"));
     let state = send(config, method, path, &fields).await?;
     mirror.apply(&state);
     store::save(&mirror).await?;
-    Ok(true)
+    Ok(state)
 }
 
 /// `uid`: log in.
@@ -191,7 +200,8 @@ pub async fn set_uid(uid: JsValue, signature: JsValue) -> Result<bool> {
     let fields = Object::new();
     set(&fields, "uid", uid);
     set(&fields, "uid_signature", signature);
-    change(config, mirror, "PUT", "/subscriptions/uid", fields).await
+    change(config, mirror, "PUT", "/subscriptions/uid", fields).await?;
+    Ok(true)
 }
 
 /// `unsubscribe {uid: true}`: log out; the subscription stays, anonymous.
@@ -205,7 +215,8 @@ pub async fn log_out() -> Result<bool> {
         "/subscriptions/uid",
         Object::new(),
     )
-    .await
+    .await?;
+    Ok(true)
 }
 
 /// `tags` / `preferences`.
@@ -226,7 +237,8 @@ pub async fn preferences(
     if let Some(f) = frequency {
         set(&fields, "frequency", f);
     }
-    change(config, mirror, "PUT", "/subscriptions/preferences", fields).await
+    change(config, mirror, "PUT", "/subscriptions/preferences", fields).await?;
+    Ok(true)
 }
 
 /// `unsubscribe`: full opt-out, in the browser and on the server.
@@ -239,7 +251,7 @@ pub async fn unsubscribe() -> Result<bool> {
 pub(crate) async fn opt_out(config: &Config) -> Result<bool> {
     let mirror = store::load().await?;
     let owner = match push::existing(config).await? {
-        Some(sub) => {
+        Some((_, sub)) => {
             let keys = push::keys(&sub)?;
             push::unsubscribe(&sub)?.await?;
             Some(owned(&keys.endpoint, &keys.auth))

@@ -32,7 +32,7 @@ pub async fn status() -> Result<Object> {
     if permission != "granted" {
         return Ok(status);
     }
-    let Some(sub) = push::existing(config).await? else {
+    let Some((_, sub)) = push::existing(config).await? else {
         return Ok(status);
     };
     let keys = push::keys(&sub)?;
