@@ -141,24 +141,36 @@ test('after the project rotates its VAPID key, the next page load resubscribes w
   }, 20000, 'the resubscription');
   assert.equal(after[0].status, 'active');
   const { id } = await api.send({ title: 'New key', target: { uids: ['carol'] } });
-  await eventually(async () => (await countTitled('New key')) === 1, 10000, 'the push signed with the new key');
+  await eventually(async () => (await countTitled('New key')) === 1, 10000, 'the push signed with the new key').catch(async (e) => {
+    // Say where it stopped: Herald's counts, what the peer forwarded, what is shown.
+    const progress = (await api.call('GET', `/notifications/${id}`)).body;
+    const forwarded = JSON.stringify(await peer.control('forwarded')).slice(-1500);
+    throw new Error(`${e.message}; notification: ${JSON.stringify(progress)}; shown: ${JSON.stringify(await notifications())}; forwarded: ${forwarded}`);
+  });
   assert.equal((await api.waitDone(id)).counts.sent, 1);
 });
+
+/** How many changes the SDK's IndexedDB queue holds in the page. */
+const queueLength = () =>
+  page.evaluate(
+    () => new Promise((resolve, reject) => {
+      const open = indexedDB.open('herald', 1);
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const request = open.result.transaction('queue').objectStore('queue').count();
+        request.onsuccess = () => {
+          open.result.close();
+          resolve(request.result);
+        };
+      };
+    }),
+  );
 
 test('changes made while the server is down are queued in IndexedDB and land once, when it is back', async () => {
   await server.stop();
   const result = await page.evaluate(() => window.cmd('tags', ['vip']));
   // The SDK tried with back-off, then kept the change for later.
-  const queued = await page.evaluate(
-    () => new Promise((resolve) => {
-      const open = indexedDB.open('herald', 1);
-      open.onsuccess = () => {
-        const request = open.result.transaction('queue').objectStore('queue').getAll();
-        request.onsuccess = () => resolve(request.result.length);
-      };
-    }),
-  );
-  assert.equal(queued, 1, `queued after ${JSON.stringify(result)}`);
+  assert.equal(await queueLength(), 1, `queued after ${JSON.stringify(result)}`);
   server = await startHerald(database, port);
   api = backend(server, project);
   // The next load replays the queue.
@@ -174,16 +186,7 @@ test('changes made while the server is down are queued in IndexedDB and land onc
     "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute(\"select count(*) from idempotency_keys where response_body like '%\\\"vip\\\"%'\").fetchone()[0])",
     file]);
   assert.equal(String(rows).trim(), '1');
-  const left = await page.evaluate(
-    () => new Promise((resolve) => {
-      const open = indexedDB.open('herald', 1);
-      open.onsuccess = () => {
-        const request = open.result.transaction('queue').objectStore('queue').count();
-        request.onsuccess = () => resolve(request.result);
-      };
-    }),
-  );
-  assert.equal(left, 0);
+  assert.equal(await queueLength(), 0);
 });
 
 test('back online, the SDK replays its IndexedDB queue without a reload', async () => {
@@ -211,16 +214,7 @@ test('back online, the SDK replays its IndexedDB queue without a reload', async 
   }));
   await page.evaluate(() => window.dispatchEvent(new Event('online')));
   await eventually(async () => (await api.send({ title: 'Online', target: { tags: 'back-online' } })).queued === 1, 10000, 'the replayed change on the server');
-  const left = await page.evaluate(
-    () => new Promise((resolve) => {
-      const open = indexedDB.open('herald', 1);
-      open.onsuccess = () => {
-        const request = open.result.transaction('queue').objectStore('queue').count();
-        request.onsuccess = () => resolve(request.result);
-      };
-    }),
-  );
-  assert.equal(left, 0);
+  assert.equal(await queueLength(), 0);
 });
 
 test('after opting out nothing arrives and status says not subscribed', async () => {

@@ -84,6 +84,14 @@ impl Browser {
     pub fn owned(&self) -> Value {
         json!({ "endpoint": self.endpoint, "auth": self.auth })
     }
+
+    /// The body of a `rotate` from this browser's subscription to `new`'s.
+    pub fn rotation_to(&self, new: &Browser) -> Value {
+        let mut body = new.subscription();
+        body["old_endpoint"] = json!(self.endpoint);
+        body["old_auth"] = json!(self.auth);
+        body
+    }
 }
 
 /// The PostgreSQL admin URL the suite uses; panics with a how-to when absent,

@@ -96,11 +96,7 @@ async fn secrets_never_reach_the_log(engine: Engine) {
             api("/subscriptions"),
             json!({"endpoint": a.endpoint, "keys": {"p256dh": a.p256dh, "auth": a.auth}, "tags": a.endpoint}),
         ),
-        (
-            "POST",
-            api("/subscriptions/rotate"),
-            json!({"old_endpoint": a.endpoint, "old_auth": a.auth, "endpoint": b.endpoint, "keys": {"p256dh": b.p256dh, "auth": b.auth}}),
-        ),
+        ("POST", api("/subscriptions/rotate"), a.rotation_to(&b)),
         ("POST", api("/subscriptions/opt-out"), b.owned()),
     ];
     for (method, url, body) in calls {

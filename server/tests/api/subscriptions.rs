@@ -172,14 +172,7 @@ async fn rotate(app: TestApp) {
     app.mutate("POST", "/subscriptions", &body).await;
     let new = Browser::new();
     let rotated = app
-        .mutate(
-            "POST",
-            "/subscriptions/rotate",
-            &json!({
-                "old_endpoint": old.endpoint, "old_auth": old.auth,
-                "endpoint": new.endpoint, "keys": {"p256dh": new.p256dh, "auth": new.auth}
-            }),
-        )
+        .mutate("POST", "/subscriptions/rotate", &old.rotation_to(&new))
         .await;
     assert_eq!(rotated.status, 200, "{}", rotated.text);
     assert_eq!(rotated.body["uid"], "frank");
@@ -208,14 +201,7 @@ async fn rotate_merge(app: TestApp) {
     let new = Browser::new();
     app.subscribe(&new).await;
     let rotated = app
-        .mutate(
-            "POST",
-            "/subscriptions/rotate",
-            &json!({
-                "old_endpoint": old.endpoint, "old_auth": old.auth,
-                "endpoint": new.endpoint, "keys": {"p256dh": new.p256dh, "auth": new.auth}
-            }),
-        )
+        .mutate("POST", "/subscriptions/rotate", &old.rotation_to(&new))
         .await;
     assert_eq!(rotated.status, 200, "{}", rotated.text);
     assert_eq!(rotated.body["uid"], "gina");

@@ -163,8 +163,13 @@ fn accept(inner: &Inner, id: String, at: Instant, meta: Meta, verified: Verified
         at,
     });
     inner.accepted.notify_waiters();
+    created(&location)
+}
+
+/// `201 Created` with the message's `Location`, as RFC 8030 answers a push.
+pub(crate) fn created(location: &str) -> Response {
     let mut response = StatusCode::CREATED.into_response();
-    if let Ok(value) = HeaderValue::from_str(&location) {
+    if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(header::LOCATION, value);
     }
     response

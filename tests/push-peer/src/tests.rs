@@ -158,13 +158,7 @@ async fn accepts_valid_push_and_records_it() {
     ));
     let response = s.send(push).await;
 
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let location = response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .expect("201 has a Location");
-    assert!(location.starts_with(&s.peer.origin()), "{location}");
+    assert_created(&response, &s.peer.origin());
 
     let received = s.peer.wait_for(1, Duration::from_secs(5)).await;
     assert!(s.peer.rejections().is_empty(), "{:?}", s.peer.rejections());
@@ -506,4 +500,15 @@ async fn wait_for_returns_on_timeout_and_on_arrival() {
     let received = waiter.await.expect("waiter does not panic");
     assert_eq!(received.len(), 2);
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+/// A push accepted the RFC 8030 way: `201 Created` with a `Location` on the peer.
+pub(crate) fn assert_created(response: &reqwest::Response, origin: &str) {
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("201 has a Location");
+    assert!(location.starts_with(origin), "{location}");
 }

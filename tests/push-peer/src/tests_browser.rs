@@ -16,7 +16,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::keys::random_bytes;
 use crate::testkit::{KeyPair, VapidSigner};
-use crate::tests::Push;
+use crate::tests::{Push, assert_created};
 use crate::{Mode, PushPeer, b64, ece};
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -236,13 +236,7 @@ async fn browser_registers_receives_and_acks() {
     let push = browser.push(&peer, &signer, br#"{"title":"hi"}"#);
     let body = push.body.clone();
     let response = post(push, &endpoint).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let location = response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .expect("201 has a Location");
-    assert!(location.starts_with(&peer.origin()), "{location}");
+    assert_created(&response, &peer.origin());
 
     let notification = browser.recv().await;
     assert_eq!(notification["messageType"], "notification");
