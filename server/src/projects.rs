@@ -181,9 +181,21 @@ type CacheEntry = (Instant, Arc<Project>);
 impl Cache {
     /// Like [`load`], answering from memory when the entry is fresh.
     pub async fn load(&self, db: &Db, id: &str) -> Result<Arc<Project>, ApiError> {
+        self.load_if_older(db, id, None).await
+    }
+
+    /// Like [`Cache::load`], but also reads the database when the entry was
+    /// loaded before `since`.
+    pub async fn load_if_older(
+        &self,
+        db: &Db,
+        id: &str,
+        since: Option<Instant>,
+    ) -> Result<Arc<Project>, ApiError> {
         if let Ok(entries) = self.entries.read()
             && let Some((at, project)) = entries.get(id)
             && at.elapsed() < CACHE_TTL
+            && since.is_none_or(|since| *at >= since)
         {
             return Ok(project.clone());
         }

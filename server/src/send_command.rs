@@ -42,7 +42,7 @@ pub async fn run(
     if no_deliver {
         return Ok(());
     }
-    let engine = delivery::start(db.clone(), config)?;
+    let engine = delivery::start(db.clone(), config, Default::default())?;
     engine.wake();
     let bar = ProgressBar::new(accepted.queued.max(0) as u64);
     bar.set_style(

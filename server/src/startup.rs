@@ -87,17 +87,19 @@ impl Application {
     pub async fn build(config: Config, db: Db) -> anyhow::Result<Self> {
         db.migrate().await?;
         let cors = cors(&config.allow_origins)?;
+        let projects = crate::projects::Cache::default();
         let delivery = if config.workers {
             Some(Arc::new(delivery::start(
                 db.clone(),
                 config.delivery.clone(),
+                projects.clone(),
             )?))
         } else {
             None
         };
         let state = AppState {
             db: db.clone(),
-            projects: Default::default(),
+            projects,
             delivery: delivery.clone(),
         };
         let router = router(state, &config).layer(cors);

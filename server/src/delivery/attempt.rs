@@ -29,9 +29,19 @@ impl Worker {
     }
 
     async fn signer(&self, project_id: &str) -> anyhow::Result<Arc<Signer>> {
+        self.signer_loaded_since(project_id, None).await
+    }
+
+    /// The project's signer, reading the project again if the cached copy
+    /// was loaded before `since`.
+    async fn signer_loaded_since(
+        &self,
+        project_id: &str,
+        since: Option<Instant>,
+    ) -> anyhow::Result<Arc<Signer>> {
         let project = self
             .projects
-            .load(&self.db, project_id)
+            .load_if_older(&self.db, project_id, since)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut signers = self
@@ -93,6 +103,7 @@ impl Worker {
     }
 
     async fn post(&self, d: &Claimed, origin: &str) -> Result<(u16, Outcome), Problem> {
+        let signed = Instant::now();
         let signer = self
             .signer(&d.project_id)
             .await
@@ -126,7 +137,23 @@ impl Worker {
         match self.client.execute(request).await {
             Ok(response) => {
                 let status = response.status().as_u16();
-                let outcome = push::outcome(status, response.headers(), SystemTime::now());
+                let mut outcome = push::outcome(status, response.headers(), SystemTime::now());
+                if let Outcome::Failed {
+                    vapid_problem: true,
+                    ..
+                } = outcome
+                    && self.key_rotated_since(&d.project_id, &signer, signed).await
+                {
+                    // Signed with a key `herald vapid rotate` has replaced
+                    // since it was cached: the next attempt uses the new one.
+                    tracing::info!(
+                        origin,
+                        status,
+                        delivery = d.id,
+                        "the push service refused a key the project has since rotated; retrying with the new key"
+                    );
+                    outcome = Outcome::Retry;
+                }
                 if let Outcome::Failed { vapid_problem, .. } = outcome {
                     let text = response.text().await.unwrap_or_default();
                     let text: String = text.chars().take(300).collect();
@@ -144,6 +171,21 @@ impl Worker {
                 Ok((0, Outcome::Retry))
             }
         }
+    }
+
+    /// Whether the project's current key differs from `used`'s, which was
+    /// taken at `signed`. The project is read again unless that happened
+    /// since `signed`, so a burst of refusals (subscriptions made with a key
+    /// rotated long ago) costs at most one query per push then in flight.
+    async fn key_rotated_since(
+        &self,
+        project_id: &str,
+        used: &Arc<Signer>,
+        signed: Instant,
+    ) -> bool {
+        self.signer_loaded_since(project_id, Some(signed))
+            .await
+            .is_ok_and(|current| !Arc::ptr_eq(&current, used))
     }
 
     fn record_for(&self, d: &Claimed, (status, outcome): (u16, Outcome)) -> Record {

@@ -87,8 +87,10 @@ pub(super) struct Worker {
     pub(super) stopping: AtomicBool,
 }
 
-/// Starts the engine's tasks on the current runtime.
-pub fn start(db: Db, config: Config) -> anyhow::Result<Handle> {
+/// Starts the engine's tasks on the current runtime. `projects` is shared
+/// with the API, so a key rotation the API has seen is also what pushes are
+/// signed with.
+pub fn start(db: Db, config: Config, projects: projects::Cache) -> anyhow::Result<Handle> {
     let client = reqwest::Client::builder()
         .user_agent(concat!("herald/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(config.connect_timeout)
@@ -103,7 +105,7 @@ pub fn start(db: Db, config: Config) -> anyhow::Result<Handle> {
         db: db.clone(),
         config,
         client,
-        projects: projects::Cache::default(),
+        projects,
         signers: Mutex::default(),
         tokens: TokenCache::default(),
         origins: Mutex::default(),

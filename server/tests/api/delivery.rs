@@ -688,3 +688,32 @@ async fn two_nodes(app: TestApp) {
     }
     assert_eq!(app.wait_done(first).await["counts"]["sent"], 60);
 }
+
+both_engines!(
+    a_push_signed_with_a_key_rotated_since_it_was_cached_is_retried_with_the_new_key,
+    rotated_key
+);
+async fn rotated_key(app: TestApp) {
+    let peer = peer_for(&app).await;
+    let sub = subscriber(&app, &peer, Some("ann"), &[], &[]).await;
+    // The first push makes the engine cache the project and its key.
+    let first = app
+        .notify(json!({"title": "before", "target": {"uids": ["ann"]}}))
+        .await;
+    assert_eq!(app.wait_done(first).await["counts"]["sent"], 1);
+    // `herald vapid rotate` (another process) replaces the key; the browser
+    // resubscribes with the new one, so the push service now expects it.
+    let new_key = herald::projects::rotate_vapid(&app.db, &app.project.id)
+        .await
+        .expect("rotate");
+    peer.expect_vapid_key(&new_key);
+    let second = app
+        .notify(json!({"title": "after", "target": {"uids": ["ann"]}}))
+        .await;
+    let done = app.wait_done(second).await;
+    assert_eq!(done["counts"]["sent"], 1, "{done}");
+    assert_eq!(done["counts"]["failed"], 0, "{done}");
+    let got = peer.received_for(&sub);
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1].payload["title"], "after");
+}
