@@ -5,12 +5,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-web-tools.sh
-cargo build -p herald-sdk --target wasm32-unknown-unknown --profile wasm-release --features standalone
+# Panic locations carry source paths into the .wasm: keep them short.
+remap="--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}/registry/src/= --remap-path-prefix=$PWD/="
+RUSTFLAGS="${RUSTFLAGS:-} $remap" \
+  cargo build -p herald-sdk --target wasm32-unknown-unknown --profile wasm-release --features standalone
 out=target/web-sdk
 rm -rf dist/sdk dist/sw "$out"
 mkdir -p dist/sdk dist/sw "$out"
-wasm-bindgen --target web --no-typescript --out-dir "$out" \
+# --keep-debug keeps the function names stub-formatting.mjs looks for;
+# wasm-opt --strip-debug drops them below.
+wasm-bindgen --target web --no-typescript --keep-debug --out-dir "$out" \
   target/wasm32-unknown-unknown/wasm-release/herald_sdk.wasm
+node scripts/stub-formatting.mjs "$out/herald_sdk_bg.wasm"
 # binaryen 132 from npm: Debian's wasm-opt 108 miscompiles wasm-bindgen's
 # reference-type tables (Firefox: "can only pass WebAssembly exported
 # functions to funcref").
@@ -30,4 +36,4 @@ for f in dist/sdk/herald.js dist/sdk/herald_sdk_bg.wasm dist/sw/herald-sw.js; do
   printf '%-32s %7d bytes, %6d gzip, %6s brotli\n' "$f" "$(stat -c %s "$f")" "$gz" "$br"
   case $f in dist/sdk/*) total=$((total + gz)) ;; esac
 done
-printf '%-32s %7s        %6d gzip (budget 28672)\n' "page SDK (dist/sdk)" "" "$total"
+printf '%-32s %7s        %6d gzip (budget 28 KB)\n' "page SDK (dist/sdk)" "" "$total"
