@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the SDK's wasm-bindgen tests in headless Chromium (chromedriver) and
-# Firefox (geckodriver, when installed), against a real Herald server on
+# Firefox (geckodriver), against a real Herald server on
 # loopback (target/debug/herald must be built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,10 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export WASM_BINDGEN_TEST_TIMEOUT=120
 echo "== wasm-bindgen-test in headless Chromium"
 CHROMEDRIVER=/usr/bin/chromedriver cargo test -p herald-sdk --target wasm32-unknown-unknown
-if command -v geckodriver >/dev/null; then
-  echo "== wasm-bindgen-test in headless Firefox"
-  GECKODRIVER=$(command -v geckodriver) cargo test -p herald-sdk --target wasm32-unknown-unknown
+gecko=$(command -v geckodriver || true)
+if [ -z "$gecko" ]; then
+  echo "geckodriver is missing: run scripts/install-deps.sh --browsers" >&2
+  exit 1
 fi
+echo "== wasm-bindgen-test in headless Firefox"
+GECKODRIVER=$gecko cargo test -p herald-sdk --target wasm32-unknown-unknown
