@@ -44,8 +44,12 @@
   const saveMirror = (m) => store('state', 'readwrite', (s) => s.put(m, 'current'));
 
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  // Idempotency keys (randomUUID arrived in Chrome 92 and Safari 15.4).
+  const newKey = () =>
+    self.crypto.randomUUID ? self.crypto.randomUUID() : Array.from(self.crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(36)).join('-');
 
-  // One attempt: 'done', 'refused' (4xx: retrying cannot help) or 'again'.
+  // One attempt: ['done', answer], ['refused', status] (4xx: retrying
+  // cannot help) or ['again'].
   async function attempt(change) {
     try {
       const response = await fetch(change.url, {
@@ -55,7 +59,7 @@
       });
       if (response.ok) return ['done', await response.json().catch(() => null)];
       if (response.status === 429 || response.status >= 500) return ['again'];
-      return ['refused'];
+      return ['refused', response.status];
     } catch (e) {
       return ['again'];
     }
@@ -81,19 +85,19 @@
     return true;
   }
 
-  // Sends a change with the SDK's retry schedule; queues it if the server stays away.
+  // Sends a change with the SDK's retry schedule; queues it if the server
+  // stays away. Answers like attempt(), or ['queued'].
   async function send(method, url, body) {
-    const change = { key: self.crypto.randomUUID(), method, url, body: JSON.stringify(body) };
+    const change = { key: newKey(), method, url, body: JSON.stringify(body) };
     if (await flush()) {
       for (const delay of [0, ...RETRIES]) {
         if (delay) await sleep(delay);
-        const [outcome, answer] = await attempt(change);
-        if (outcome === 'done') return answer;
-        if (outcome === 'refused') return null;
+        const result = await attempt(change);
+        if (result[0] !== 'again') return result;
       }
     }
     await store('queue', 'readwrite', (s) => s.add(change));
-    return null;
+    return ['queued'];
   }
 
   const api = (m, path) => `${m.server}/api/v1/projects/${m.project}${path}`;
@@ -101,10 +105,13 @@
   async function receipt(delivery, kind) {
     const m = await mirror();
     if (!m || delivery === undefined) return;
-    // Receipts are idempotent on the server; a lost one is not queued.
-    for (const delay of [0, ...RETRIES.slice(0, 2)]) {
+    // Retried like a change, with one idempotency key; the server keeps
+    // one receipt of each kind per delivery. One still failing after the
+    // retries is not queued: it only feeds the statistics.
+    const change = { key: newKey(), method: 'POST', url: api(m, '/receipts'), body: JSON.stringify({ delivery, kind }) };
+    for (const delay of [0, ...RETRIES]) {
       if (delay) await sleep(delay);
-      const [outcome] = await attempt({ key: self.crypto.randomUUID(), method: 'POST', url: api(m, '/receipts'), body: JSON.stringify({ delivery, kind }) });
+      const [outcome] = await attempt(change);
       if (outcome !== 'again') return;
     }
   }
@@ -182,25 +189,34 @@
           fresh = await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
         }
         const json = fresh.toJSON();
-        const old = { endpoint: m.endpoint, auth: m.auth };
-        const state = await send('POST', api(m, '/subscriptions/rotate'), {
-          old_endpoint: old.endpoint,
-          old_auth: old.auth,
-          endpoint: json.endpoint,
-          keys: json.keys,
-        });
+        const body = { old_endpoint: m.endpoint, old_auth: m.auth, endpoint: json.endpoint, keys: json.keys };
+        let [outcome, answer] = await send('POST', api(m, '/subscriptions/rotate'), body);
+        if (outcome === 'refused' && (answer === 404 || answer === 403)) {
+          // The server no longer knows the old subscription: register the new one.
+          [outcome, answer] = await send('POST', api(m, '/subscriptions'), body);
+        }
+        if (outcome === 'refused') return; // the page's next load repairs it
+        // Done, or queued: then the queued change moves uid and preferences
+        // when it lands, and the mirror already shows them.
+        const state = outcome === 'done' ? answer : m;
         await saveMirror({
           ...m,
           endpoint: json.endpoint,
           p256dh: json.keys.p256dh,
           auth: json.keys.auth,
-          uid: state ? state.uid : m.uid,
-          acked_at: state ? Date.now() : m.acked_at,
+          uid: state.uid ?? null,
+          tags: state.tags ?? m.tags,
+          topics: state.topics ?? m.topics,
+          frequency: state.frequency ?? m.frequency,
+          acked_at: outcome === 'done' ? Date.now() : m.acked_at,
         });
       })(),
     );
   });
 
-  self.addEventListener('install', () => self.skipWaiting());
-  self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim().then(flush)));
+  // Registered on its own, a new version takes over at once. Loaded into a
+  // site's worker (importScripts), the site's own update flow is left alone.
+  const own = /\/herald-sw\.js$/.test(self.location.pathname);
+  if (own) self.addEventListener('install', () => self.skipWaiting());
+  self.addEventListener('activate', (event) => event.waitUntil((own ? self.clients.claim() : Promise.resolve()).then(flush)));
 })();

@@ -65,11 +65,13 @@ export interface StatusDetails {
 export interface HeraldCommand {
   (command: 'init', options: InitOptions): Promise<unknown>;
   (command: 'subscribe', callback?: ((isSubscribed: boolean) => void) | null, options?: SubscribeOptions): Promise<unknown>;
-  (command: 'uid', uid: string, uidSignature?: string): Promise<unknown>;
+  (command: 'uid', uid: string, uidSignature?: string | null, callback?: (done: boolean) => void): Promise<unknown>;
   (command: 'unsubscribe', callback?: ((done: boolean) => void) | null, options?: { uid: true }): Promise<unknown>;
   (command: 'status', callback: (isSubscribed: boolean, details: StatusDetails | null) => void): Promise<unknown>;
-  (command: 'tags', tags: string[]): Promise<unknown>;
-  (command: 'preferences', preferences: Preferences): Promise<unknown>;
+  (command: 'tags', tags: string[], callback?: (done: boolean) => void): Promise<unknown>;
+  (command: 'preferences', preferences: Preferences, callback?: (done: boolean) => void): Promise<unknown>;
+  /** Replays the changes queued in IndexedDB now (also done on `online`). */
+  (command: 'flush'): Promise<unknown>;
 }
 
 export declare const herald: HeraldCommand;

@@ -8,32 +8,43 @@
 import initWasm, * as wasm from './herald_sdk.js';
 
 const ready = initWasm({ module_or_path: new URL('herald_sdk_bg.wasm', import.meta.url) });
+ready.catch(() => {}); // reported by the commands that needed it
 
 let chain = Promise.resolve();
 let online = false;
-function inOrder(name, task) {
+function inOrder(name, args, strict) {
   // Once a site has called init: back online, replay the changes queued in
   // IndexedDB (in order, like any command).
   if (name === 'init' && !online && typeof window !== 'undefined') {
     online = true;
     window.addEventListener('online', () => herald('flush'));
   }
-  const run = chain.then(async () => {
-    await ready;
-    return task();
-  });
+  const run = chain.then(() =>
+    ready.then(
+      () => wasm.command(name, args, strict),
+      (cause) => {
+        // The .wasm did not load (a 404, a CSP without 'wasm-unsafe-eval'):
+        // like an unsupported browser, callbacks answer false.
+        const error = Object.assign(new Error(`the Herald SDK could not load its WebAssembly: ${cause}`), { name: 'HeraldError', code: 'unsupported' });
+        if (strict) throw error;
+        console.warn(`herald('${name}'):`, error.message);
+        for (const arg of args) if (typeof arg === 'function') arg(false, null);
+        return error;
+      },
+    ),
+  );
   chain = run.catch(() => {});
   return run;
 }
 
 /** Pushpad-style commands: herald('subscribe', cb, {uid, uidSignature}). */
 export function herald(name, ...args) {
-  return inOrder(String(name), () => wasm.command(String(name), args, false));
+  return inOrder(String(name), args, false);
 }
 
 // Module API: the same operations as async methods; a failure rejects with
 // an Error whose `code` says what happened ('needs-user-gesture', ...).
-const strict = (name, ...args) => inOrder(name, () => wasm.command(name, args, true));
+const strict = (name, ...args) => inOrder(name, args, true);
 export const init = (options) => strict('init', options);
 export const subscribe = (options = {}) => strict('subscribe', null, options);
 export const setUid = (uid, uidSignature) => strict('uid', uid, uidSignature ?? undefined);

@@ -4,12 +4,13 @@
 
 use crate::browser;
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{Code, Result};
 use crate::push::{self, Keys};
-use crate::sdk::{configure, opt_out, remember, send, set, vapid_key};
+use crate::sdk::{configure, opt_out, send, set, vapid_key};
 use crate::store::{self, Mirror};
 use crate::sync;
 use js_sys::Object;
+use wasm_bindgen::JsCast;
 
 /// `init`: remembers the configuration, then quietly repairs drift.
 pub async fn init(config: Config) -> Result<()> {
@@ -48,12 +49,18 @@ pub(crate) async fn repair(config: &Config) -> Result<bool> {
         return Ok(false);
     };
     let mut keys = push::keys(&subscription)?;
-    let server_key = vapid_key(config).await?;
-    if keys.made_with_other(&server_key) {
+    // The server unreachable: the key is checked on a later load, and the
+    // rest goes on (a change is queued rather than lost).
+    let server_key = match vapid_key(config).await {
+        Err(e) if e.code == Code::Server && e.status == 0 => None,
+        key => Some(key?),
+    };
+    if let Some(server_key) = &server_key
+        && keys.made_with_other(server_key)
+    {
         // Made with a VAPID key the project no longer uses: resubscribe.
         push::unsubscribe(&subscription)?.await?;
-        let fresh =
-            push::subscribe(&registration, &server_key, config.subscribe_timeout_ms).await?;
+        let fresh = push::subscribe(&registration, server_key, config.subscribe_timeout_ms).await?;
         keys = push::keys(&fresh)?;
     } else if mirror
         .as_ref()
@@ -61,12 +68,18 @@ pub(crate) async fn repair(config: &Config) -> Result<bool> {
     {
         return Ok(true);
     }
-    rotate_or_upsert(config, mirror, &keys, &server_key).await?;
+    let vapid = server_key
+        .or_else(|| mirror.as_ref().map(|m| m.text("vapid_key")))
+        .unwrap_or_default();
+    rotate_or_upsert(config, mirror, &keys, &vapid).await?;
     Ok(true)
 }
 
 /// Moves the mirrored subscription to `new` (`rotate`), or registers `new`
-/// when there is nothing of this project's to move.
+/// when there is nothing of this project's to move or the server no longer
+/// knows the old one. When the change is queued, the mirror already takes
+/// the new endpoint with the old one's uid and preferences: the queued
+/// change moves them on the server when it lands.
 pub(crate) async fn rotate_or_upsert(
     config: &Config,
     mirror: Option<Mirror>,
@@ -76,17 +89,32 @@ pub(crate) async fn rotate_or_upsert(
     let body = Object::new();
     set(&body, "endpoint", new.endpoint.clone());
     set(&body, "keys", new.keys.clone());
-    let path = match mirror
-        .filter(|m| m.get("endpoint") != new.endpoint && m.text("project") == config.project)
-    {
+    let old =
+        mirror.filter(|m| m.get("endpoint") != new.endpoint && m.text("project") == config.project);
+    let mut state = match &old {
         Some(m) => {
             set(&body, "old_endpoint", m.get("endpoint"));
             set(&body, "old_auth", m.get("auth"));
-            "/subscriptions/rotate"
+            send(config, "POST", "/subscriptions/rotate", &body).await
         }
-        None => "/subscriptions",
+        None => Err(Code::NotSubscribed.into()),
     };
-    let state = send(config, "POST", path, &body).await?;
-    remember(config, new, vapid, &state).await?;
+    if let Err(e) = &state
+        && matches!(e.code, Code::NotSubscribed | Code::Forbidden)
+    {
+        // Unknown to the server (or not this browser's): a new subscription.
+        state = send(config, "POST", "/subscriptions", &body).await;
+    }
+    let mirror = Mirror::new(config, new, vapid);
+    match state {
+        Ok(state) => mirror.apply(&state),
+        Err(e) if e.code == Code::Queued => {
+            if let Some(old) = &old {
+                store::copy_state(mirror.0.unchecked_ref(), &old.0);
+            }
+        }
+        Err(e) => return Err(e),
+    }
+    store::save(&mirror).await?;
     Ok(())
 }

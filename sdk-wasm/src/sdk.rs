@@ -8,14 +8,14 @@
 use crate::browser;
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
-use crate::push::{self, Keys};
+use crate::push;
 use crate::store::{self, Mirror};
 use crate::sync;
 use crate::util::get;
 use alloc::string::String;
 use core::future::Future;
 use js_sys::{Array, Object};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// The configuration `init` set. It is leaked on purpose: `init` runs once
 /// per page (a few hundred bytes each time it runs again), and a `&'static`
@@ -79,18 +79,6 @@ pub(crate) fn send(
     body: &Object,
 ) -> impl Future<Output = Result<JsValue>> + use<> {
     sync::send(method, config.url(path), json(body))
-}
-
-/// Mirrors what the server now says about the subscription `keys`.
-pub(crate) fn remember(
-    config: &Config,
-    keys: &Keys,
-    vapid: &str,
-    state: &JsValue,
-) -> impl Future<Output = Result<JsValue>> + use<> {
-    let mirror = Mirror::new(config, keys, vapid);
-    mirror.apply(state);
-    store::save(&mirror)
 }
 
 pub(crate) async fn vapid_key(config: &Config) -> Result<String> {
@@ -186,10 +174,25 @@ async fn change(
 ) -> Result<JsValue> {
     set(&fields, "endpoint", mirror.get("endpoint"));
     set(&fields, "auth", mirror.get("auth"));
-    let state = send(config, method, path, &fields).await?;
-    mirror.apply(&state);
-    store::save(&mirror).await?;
-    Ok(state)
+    match send(config, method, path, &fields).await {
+        Ok(state) => {
+            mirror.apply(&state);
+            store::save(&mirror).await?;
+            Ok(state)
+        }
+        Err(e) if e.code == Code::Queued => {
+            // Mirror what was asked, so `status` shows it while offline; the
+            // server's answer replaces it once the change lands.
+            let o: &Object = mirror.0.unchecked_ref();
+            store::copy_state(o, &fields);
+            if method == "DELETE" {
+                set(o, "uid", JsValue::NULL);
+            }
+            store::save(&mirror).await?;
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// `uid`: log in.
@@ -260,7 +263,15 @@ pub(crate) async fn opt_out(config: &Config) -> Result<bool> {
     };
     if let Some(owner) = owner {
         store::clear().await?;
-        send(config, "POST", "/subscriptions/opt-out", &owner).await?;
+        match send(config, "POST", "/subscriptions/opt-out", &owner).await {
+            // Done in this browser either way: the queued opt-out lands
+            // later, and a subscription the server does not know (or not
+            // with this secret) gets nothing from it.
+            Err(e) if !matches!(e.code, Code::Queued | Code::NotSubscribed | Code::Forbidden) => {
+                return Err(e);
+            }
+            _ => {}
+        }
     }
     Ok(true)
 }

@@ -68,9 +68,9 @@ async fn attempt(request: &JsValue) -> Attempt {
     }
 }
 
-/// Tries now and after each retry delay; `None` if every attempt said "again".
-async fn retrying(request: &JsValue) -> Option<Result<JsValue>> {
-    for delay in core::iter::once(0).chain(RETRIES) {
+/// Tries now and after each of `delays`; `None` if every attempt said "again".
+async fn retrying(request: &JsValue, delays: &[i32]) -> Option<Result<JsValue>> {
+    for &delay in core::iter::once(&0).chain(delays) {
         if delay > 0 {
             let _ = sleep(delay).await;
         }
@@ -83,7 +83,8 @@ async fn retrying(request: &JsValue) -> Option<Result<JsValue>> {
     None
 }
 
-/// A read (no idempotency key), retried like a change but never queued.
+/// A read (no idempotency key): tried now and once more after 1 s, never
+/// queued, so an offline page gets its answer (from the mirror) quickly.
 pub async fn read(method: &str, url: &str, body: Option<&str>) -> Result<JsValue> {
     let request = Object::new();
     set(&request, "method", method);
@@ -91,12 +92,14 @@ pub async fn read(method: &str, url: &str, body: Option<&str>) -> Result<JsValue
     if let Some(body) = body {
         set(&request, "body", body);
     }
-    retrying(&request.into()).await.unwrap_or_else(|| {
-        Err(Error::new(
-            Code::Server,
-            "the Herald server cannot be reached",
-        ))
-    })
+    retrying(&request.into(), &RETRIES[..1])
+        .await
+        .unwrap_or_else(|| {
+            Err(Error::new(
+                Code::Server,
+                "the Herald server cannot be reached",
+            ))
+        })
 }
 
 /// Sends a change now, retrying; queues it if the server stays unreachable
@@ -104,7 +107,7 @@ pub async fn read(method: &str, url: &str, body: Option<&str>) -> Result<JsValue
 pub async fn send(method: &'static str, url: String, body: String) -> Result<JsValue> {
     let change = store::pending(&uuid(), method, &url, &body);
     if flush().await
-        && let Some(result) = retrying(&change).await
+        && let Some(result) = retrying(&change, &RETRIES).await
     {
         return result;
     }

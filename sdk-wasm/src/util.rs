@@ -129,11 +129,18 @@ pub async fn with_timeout(value: JsValue, ms: i32) -> Result<JsValue> {
 }
 
 /// A random UUID (crypto.randomUUID, which every browser with the Push API
-/// has in a secure context), for idempotency keys; else a random base-36 text.
+/// has in a secure context), for idempotency keys; else two random
+/// base-36 numbers.
 pub fn uuid() -> JsValue {
-    call(&get(&global(), "crypto"), "randomUUID", &[])
-        .or_else(|_| call(&js_sys::Math::random().into(), "toString", &[36.into()]))
-        .unwrap_or(JsValue::UNDEFINED)
+    call(&get(&global(), "crypto"), "randomUUID", &[]).unwrap_or_else(|_| {
+        // Browsers before `randomUUID` (Chrome 92, Safari 15.4).
+        let part = || {
+            js_sys::Number::from(js_sys::Math::random())
+                .to_string_with_radix(36)
+                .unwrap_or_else(|_| "".into())
+        };
+        part().concat(&part().into()).into()
+    })
 }
 
 /// Joins strings (instead of `format!`, whose machinery costs kilobytes of wasm).

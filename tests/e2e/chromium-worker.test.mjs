@@ -136,3 +136,44 @@ test("inside a site's worker via importScripts, Herald's pushes are Herald's and
   for (const n of await shown()) assert.ok(['From Herald', 'site: hello'].includes(n.title), n.title);
   await context.close();
 });
+
+test('when the .wasm cannot load, callbacks answer false and the module API rejects with unsupported', async () => {
+  // herald.js served on its own, without its .wasm next to it (a 404).
+  const { readFileSync } = await import('node:fs');
+  const { createServer } = await import('node:http');
+  const { join } = await import('node:path');
+  const { root } = await import('./lib.mjs');
+  const sdk = readFileSync(join(root, 'dist', 'sdk', 'herald.js'));
+  const page = `<!doctype html><script>
+    window.herald = window.herald || function () { (herald.q = herald.q || []).push(arguments); };
+    window.answers = [];
+    herald('init', { server: location.origin, project: 'p' });
+    herald('subscribe', (ok) => answers.push(['subscribe', ok]));
+    herald('status', (ok, details) => answers.push(['status', ok, details]));
+  </script><script type="module" src="/sdk/herald.js"></script>`;
+  const site = createServer((req, res) => {
+    if (req.url === '/sdk/herald.js') {
+      res.setHeader('content-type', 'text/javascript');
+      return res.end(sdk);
+    }
+    if (req.url === '/') {
+      res.setHeader('content-type', 'text/html');
+      return res.end(page);
+    }
+    res.statusCode = 404;
+    res.end();
+  });
+  await new Promise((resolve) => site.listen(0, '127.0.0.1', resolve));
+  const context = await browser.createBrowserContext();
+  try {
+    const tab = await context.newPage();
+    await tab.goto(`http://127.0.0.1:${site.address().port}/`);
+    await eventually(async () => (await tab.evaluate(() => window.answers.length)) === 2, 10000, 'both callbacks');
+    assert.deepEqual(await tab.evaluate(() => window.answers), [['subscribe', false], ['status', false, null]]);
+    const code = await tab.evaluate(() => import('/sdk/herald.js').then((m) => m.subscribe()).then(() => 'resolved', (e) => e.code));
+    assert.equal(code, 'unsupported');
+  } finally {
+    await context.close();
+    site.close();
+  }
+});

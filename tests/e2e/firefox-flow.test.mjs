@@ -171,6 +171,12 @@ test('changes made while the server is down are queued in IndexedDB and land onc
   const result = await page.evaluate(() => window.cmd('tags', ['vip']));
   // The SDK tried with back-off, then kept the change for later.
   assert.equal(await queueLength(), 1, `queued after ${JSON.stringify(result)}`);
+  // Offline, status answers from the mirror, which already shows the change.
+  const started = Date.now();
+  const offline = await page.evaluate(() => window.cmd('status'));
+  console.log(`offline status answered in ${Date.now() - started} ms`);
+  assert.equal(offline.subscribed, true);
+  assert.deepEqual(offline.details.tags, ['vip']);
   server = await startHerald(database, port);
   api = backend(server, project);
   // The next load replays the queue.
