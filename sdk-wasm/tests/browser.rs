@@ -144,3 +144,62 @@ async fn changes_reach_the_server_once_with_their_idempotency_key() {
     );
     assert!(sync::flush().await, "nothing left queued");
 }
+
+#[wasm_bindgen_test]
+async fn without_a_user_gesture_subscribe_never_prompts_and_answers_why() {
+    use wasm_bindgen::JsValue;
+    let permission = browser::permission();
+    let expected = match permission.as_str() {
+        "default" => "needs-user-gesture",
+        "denied" => "permission-denied",
+        // A runner that grants notifications would really subscribe.
+        _ => return,
+    };
+    let server = option_env!("HERALD_TEST_SERVER").unwrap_or("http://127.0.0.1:9");
+    let options = js_sys::Object::new();
+    util::put(&options, "server", &server.into());
+    util::put(
+        &options,
+        "project",
+        &option_env!("HERALD_TEST_PROJECT").unwrap_or("p").into(),
+    );
+    herald_sdk::command("init".into(), js_sys::Array::of1(&options), true)
+        .await
+        .expect("init");
+    // Module API: a typed rejection.
+    let error = herald_sdk::command(
+        "subscribe".into(),
+        js_sys::Array::of2(&JsValue::NULL, &js_sys::Object::new()),
+        true,
+    )
+    .await
+    .expect_err("no subscription without a gesture");
+    assert_eq!(
+        util::get(&error, "code").as_string().as_deref(),
+        Some(expected)
+    );
+    // Pushpad style: the callback answers false and nothing throws.
+    let answer = std::rc::Rc::new(std::cell::Cell::new(None));
+    let record = answer.clone();
+    let callback = wasm_bindgen::closure::Closure::<dyn Fn(JsValue)>::new(move |ok: JsValue| {
+        record.set(ok.as_bool());
+    });
+    herald_sdk::command(
+        "subscribe".into(),
+        js_sys::Array::of1(callback.as_ref()),
+        false,
+    )
+    .await
+    .expect("not strict: resolves");
+    assert_eq!(answer.get(), Some(false));
+    // Nothing prompted, and status says so without prompting either.
+    assert_eq!(browser::permission(), permission);
+    let status = herald_sdk::command("status".into(), js_sys::Array::new(), true)
+        .await
+        .expect("status");
+    assert_eq!(util::get(&status, "subscribed"), JsValue::FALSE);
+    assert_eq!(
+        util::get(&status, "permission").as_string().as_deref(),
+        Some(permission.as_str())
+    );
+}
