@@ -150,16 +150,20 @@ pub async fn subscribe(options: SubscribeOptions) -> Result<bool> {
 
 /// The subscription this browser has now: the mirror, checked against the
 /// browser (a full repair only when they differ: it needs the server, and a
-/// change made offline must still be queued).
+/// change made offline must still be queued). A browser without one (site
+/// data cleared, permission revoked) is not subscribed, whatever the mirror
+/// says.
 async fn current(config: &Config) -> Result<Mirror> {
     let mirror = store::load().await?.ok_or(Code::NotSubscribed)?;
     if let Some((_, sub)) = push::existing(config).await?
-        && push::keys(&sub)?.endpoint != mirror.get("endpoint")
+        && push::keys(&sub)?.endpoint == mirror.get("endpoint")
     {
-        repair(config).await?;
-        return Ok(store::load().await?.ok_or(Code::NotSubscribed)?);
+        return Ok(mirror);
     }
-    Ok(mirror)
+    if !repair(config).await? {
+        return Err(Code::NotSubscribed.into());
+    }
+    Ok(store::load().await?.ok_or(Code::NotSubscribed)?)
 }
 
 /// A change to this browser's subscription: `fields` plus `{endpoint, auth}`

@@ -46,7 +46,8 @@ pub async fn status() -> Result<Object> {
             );
             state
         }
-        Err(e) if e.code == Code::NotSubscribed => return Ok(status),
+        // Unknown to the server, or not with this browser's secret.
+        Err(e) if matches!(e.code, Code::NotSubscribed | Code::Forbidden) => return Ok(status),
         Err(_) => {
             // Offline: answer from the mirror.
             let Some(m) = store::load()
