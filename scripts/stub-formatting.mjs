@@ -20,8 +20,11 @@ if (!path) {
 }
 
 const module = binaryen.readBinary(readFileSync(path));
-const formatter = /^<.* as core\[[0-9a-f]+\]::fmt::(Display|Debug|LowerHex|UpperHex)>::fmt$/;
-const caller = /core\[[0-9a-f]+\]::fmt::write$|::write_fmt$|::fmt::Arguments/;
+// Names as wasm-bindgen keeps them: v0 (`core[hash]::…`) or legacy
+// (`core::…::h<hash>`) demangling.
+const hash = '(::h[0-9a-f]{16})?';
+const formatter = new RegExp(`^<.* as core(\\[[0-9a-f]+\\])?::fmt::(Display|Debug|LowerHex|UpperHex)>::fmt${hash}$`);
+const caller = new RegExp(`core(\\[[0-9a-f]+\\])?::fmt::write${hash}$|::write_fmt${hash}$|::fmt::Arguments`);
 const stubs = [];
 let named = false;
 for (let i = 0; i < module.getNumFunctions(); i++) {
