@@ -179,7 +179,8 @@ enum TokenCommand {
 
 #[derive(Subcommand, Debug)]
 enum VapidCommand {
-    /// Replaces the project's VAPID key pair; prints the new public key.
+    /// Replaces the project's VAPID key pair; prints the new public key. The
+    /// old pair signs pushes to browsers not yet resubscribed with the new one.
     Rotate {
         /// Project id.
         #[arg(long)]

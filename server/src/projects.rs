@@ -29,11 +29,14 @@ pub struct Project {
     pub vapid_private_key: Secret<String>,
     /// The VAPID public key, base64url uncompressed point.
     pub vapid_public_key: String,
+    /// The key pair the last `herald vapid rotate` replaced (private,
+    /// public), for subscriptions made with it.
+    pub previous_vapid: Option<(Secret<String>, String)>,
 }
 
 /// What `herald project create` prints: the only time the secret and the
 /// first token are shown in full.
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 pub struct CreatedProject {
     /// Project id.
     pub id: String,
@@ -110,11 +113,16 @@ async fn insert_token(tx: &mut crate::db::Tx, project_id: &str) -> anyhow::Resul
 
 /// Replaces a project's VAPID key pair (`herald vapid rotate`). Browsers
 /// subscribed with the old key are moved over by the SDK, which notices the
-/// key change on load and resubscribes.
+/// key change on load and resubscribes; until then the old pair is kept as
+/// the previous one, and a push the push service refuses with the new key
+/// is signed with it (the one before is dropped).
 pub async fn rotate_vapid(db: &Db, project_id: &str) -> anyhow::Result<String> {
     let keys = vapid::generate()?;
     let done = sqlx::query(
-        "update projects set vapid_private_key = $1, vapid_public_key = $2 where id = $3",
+        "update projects set previous_vapid_private_key = vapid_private_key,
+             previous_vapid_public_key = vapid_public_key,
+             vapid_private_key = $1, vapid_public_key = $2
+         where id = $3",
     )
     .bind(keys.private_key.expose())
     .bind(&keys.public_key)
@@ -129,7 +137,9 @@ pub async fn rotate_vapid(db: &Db, project_id: &str) -> anyhow::Result<String> {
 /// Loads a project; 404 when the id is unknown.
 pub async fn load(db: &Db, id: &str) -> Result<Project, ApiError> {
     let row = sqlx::query(
-        "select id, secret, consent_salt, vapid_private_key, vapid_public_key from projects where id = $1",
+        "select id, secret, consent_salt, vapid_private_key, vapid_public_key,
+                previous_vapid_private_key, previous_vapid_public_key
+         from projects where id = $1",
     )
     .bind(id)
     .fetch_optional(db.pool())
@@ -141,6 +151,13 @@ pub async fn load(db: &Db, id: &str) -> Result<Project, ApiError> {
         consent_salt: Secret::new(row.try_get("consent_salt")?),
         vapid_private_key: Secret::new(row.try_get("vapid_private_key")?),
         vapid_public_key: row.try_get("vapid_public_key")?,
+        previous_vapid: match (
+            row.try_get::<Option<String>, _>("previous_vapid_private_key")?,
+            row.try_get::<Option<String>, _>("previous_vapid_public_key")?,
+        ) {
+            (Some(private), Some(public)) => Some((Secret::new(private), public)),
+            _ => None,
+        },
     })
 }
 

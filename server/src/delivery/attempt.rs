@@ -8,6 +8,7 @@ use super::queue::{self, Claimed, Record};
 use super::vapid::Signer;
 use super::worker::Worker;
 use crate::notifications::request::payload;
+use crate::secret::Secret;
 use crate::time::now_ms;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -15,6 +16,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::Semaphore;
+
+/// A project's signers: the current key's, and the previous key's if kept.
+type Signers = (Arc<Signer>, Option<Arc<Signer>>);
 
 impl Worker {
     fn origin_limit(&self, origin: &str) -> Arc<Semaphore> {
@@ -28,34 +32,41 @@ impl Worker {
             .clone()
     }
 
-    async fn signer(&self, project_id: &str) -> anyhow::Result<Arc<Signer>> {
-        self.signer_loaded_since(project_id, None).await
+    async fn signers(&self, project_id: &str) -> anyhow::Result<Signers> {
+        self.signers_loaded_since(project_id, None).await
     }
 
-    /// The project's signer, reading the project again if the cached copy
-    /// was loaded before `since`.
-    async fn signer_loaded_since(
+    /// The project's signers (current key, and the previous one if kept),
+    /// reading the project again if the cached copy was loaded before `since`.
+    async fn signers_loaded_since(
         &self,
         project_id: &str,
         since: Option<Instant>,
-    ) -> anyhow::Result<Arc<Signer>> {
+    ) -> anyhow::Result<Signers> {
         let project = self
             .projects
             .load_if_older(&self.db, project_id, since)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let current = self.signer_for(&project.vapid_private_key, &project.vapid_public_key)?;
+        let previous = match &project.previous_vapid {
+            Some((private, public)) => Some(self.signer_for(private, public)?),
+            None => None,
+        };
+        Ok((current, previous))
+    }
+
+    /// The signer of one key pair, made once.
+    fn signer_for(&self, private: &Secret<String>, public: &str) -> anyhow::Result<Arc<Signer>> {
         let mut signers = self
             .signers
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(signer) = signers.get(&project.vapid_public_key) {
+        if let Some(signer) = signers.get(public) {
             return Ok(signer.clone());
         }
-        let signer = Arc::new(Signer::new(
-            &project.vapid_private_key,
-            &project.vapid_public_key,
-        )?);
-        signers.insert(project.vapid_public_key.clone(), signer.clone());
+        let signer = Arc::new(Signer::new(private, public)?);
+        signers.insert(public.to_string(), signer.clone());
         Ok(signer)
     }
 
@@ -104,13 +115,9 @@ impl Worker {
 
     async fn post(&self, d: &Claimed, origin: &str) -> Result<(u16, Outcome), Problem> {
         let signed = Instant::now();
-        let signer = self
-            .signer(&d.project_id)
+        let (signer, previous) = self
+            .signers(&d.project_id)
             .await
-            .map_err(Problem::Transient)?;
-        let authorization = self
-            .tokens
-            .authorization(&signer, origin, &self.config.subject)
             .map_err(Problem::Transient)?;
         let message = |e: &dyn std::fmt::Display| Problem::Message(e.to_string());
         let p256dh = URL_SAFE_NO_PAD.decode(&d.p256dh).map_err(|e| message(&e))?;
@@ -122,6 +129,65 @@ impl Worker {
             crypto::EncryptError::Internal => Problem::Transient(anyhow::anyhow!("{e}")),
             other => message(&other),
         })?;
+        // Kept only while the project has a previous key to try.
+        let spare = previous.as_ref().map(|_| body.clone());
+        let Some(mut response) = self.post_signed(d, origin, &signer, body).await? else {
+            return Ok((0, Outcome::Retry));
+        };
+        let mut status = response.status().as_u16();
+        let mut outcome = push::outcome(status, response.headers(), SystemTime::now());
+        if let Outcome::Failed {
+            vapid_problem: true,
+            ..
+        } = outcome
+        {
+            if self.key_rotated_since(&d.project_id, &signer, signed).await {
+                // Signed with a key `herald vapid rotate` has replaced since
+                // it was cached: the next attempt uses the new one.
+                tracing::info!(
+                    origin,
+                    status,
+                    delivery = d.id,
+                    "the push service refused a key the project has since rotated; retrying with the new key"
+                );
+                return Ok((status, Outcome::Retry));
+            }
+            if let (Some(previous), Some(body)) = (previous, spare) {
+                // Made with the key the last rotation replaced (its browser
+                // has not loaded the site since): sign with that one.
+                let Some(again) = self.post_signed(d, origin, &previous, body).await? else {
+                    return Ok((0, Outcome::Retry));
+                };
+                response = again;
+                status = response.status().as_u16();
+                outcome = push::outcome(status, response.headers(), SystemTime::now());
+            }
+        }
+        if let Outcome::Failed { vapid_problem, .. } = outcome {
+            let text = response.text().await.unwrap_or_default();
+            let text: String = text.chars().take(300).collect();
+            if vapid_problem {
+                tracing::warn!(origin, status, response = %text, "push service refused Herald's VAPID credentials; check the project's key and --vapid-subject");
+            } else {
+                tracing::warn!(origin, status, response = %text, delivery = d.id, "push service refused a message");
+            }
+        }
+        Ok((status, outcome))
+    }
+
+    /// POSTs the encrypted `body` signed by `signer`; `None` when the push
+    /// service could not be reached (worth a retry).
+    async fn post_signed(
+        &self,
+        d: &Claimed,
+        origin: &str,
+        signer: &Signer,
+        body: Vec<u8>,
+    ) -> Result<Option<reqwest::Response>, Problem> {
+        let authorization = self
+            .tokens
+            .authorization(signer, origin, &self.config.subject)
+            .map_err(Problem::Transient)?;
         let ttl = u64::try_from((d.expires_at - now_ms()) / 1000).unwrap_or(0);
         let request = push::request(Message {
             endpoint: d.endpoint.expose(),
@@ -135,40 +201,11 @@ impl Worker {
         let request = reqwest::Request::try_from(request)
             .map_err(|e| Problem::Message(e.without_url().to_string()))?;
         match self.client.execute(request).await {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let mut outcome = push::outcome(status, response.headers(), SystemTime::now());
-                if let Outcome::Failed {
-                    vapid_problem: true,
-                    ..
-                } = outcome
-                    && self.key_rotated_since(&d.project_id, &signer, signed).await
-                {
-                    // Signed with a key `herald vapid rotate` has replaced
-                    // since it was cached: the next attempt uses the new one.
-                    tracing::info!(
-                        origin,
-                        status,
-                        delivery = d.id,
-                        "the push service refused a key the project has since rotated; retrying with the new key"
-                    );
-                    outcome = Outcome::Retry;
-                }
-                if let Outcome::Failed { vapid_problem, .. } = outcome {
-                    let text = response.text().await.unwrap_or_default();
-                    let text: String = text.chars().take(300).collect();
-                    if vapid_problem {
-                        tracing::warn!(origin, status, response = %text, "push service refused Herald's VAPID credentials; check the project's key and --vapid-subject");
-                    } else {
-                        tracing::warn!(origin, status, response = %text, delivery = d.id, "push service refused a message");
-                    }
-                }
-                Ok((status, outcome))
-            }
+            Ok(response) => Ok(Some(response)),
             Err(e) => {
                 // reqwest puts the URL in its errors; the endpoint must not be logged.
                 tracing::debug!(origin, delivery = d.id, error = %e.without_url(), "push attempt failed; will retry");
-                Ok((0, Outcome::Retry))
+                Ok(None)
             }
         }
     }
@@ -183,9 +220,9 @@ impl Worker {
         used: &Arc<Signer>,
         signed: Instant,
     ) -> bool {
-        self.signer_loaded_since(project_id, Some(signed))
+        self.signers_loaded_since(project_id, Some(signed))
             .await
-            .is_ok_and(|current| !Arc::ptr_eq(&current, used))
+            .is_ok_and(|(current, _)| !Arc::ptr_eq(&current, used))
     }
 
     fn record_for(&self, d: &Claimed, (status, outcome): (u16, Outcome)) -> Record {

@@ -717,3 +717,41 @@ async fn rotated_key(app: TestApp) {
     assert_eq!(got.len(), 2);
     assert_eq!(got[1].payload["title"], "after");
 }
+
+both_engines!(
+    a_subscription_made_with_the_key_a_rotation_replaced_still_receives,
+    previous_key
+);
+async fn previous_key(app: TestApp) {
+    // Subscribed with the project's first key (through an API-only node, so
+    // this node has not cached the project before the rotation); the push
+    // service holds the subscription to that key.
+    let peer = peer_for(&app).await;
+    let other = crate::helpers::spawn_api_node(&app.database_url, &app.project).await;
+    let sub = subscriber(&other, &peer, Some("ann"), &[], &[]).await;
+    let new_key = herald::projects::rotate_vapid(&app.db, &app.project.id)
+        .await
+        .expect("rotate");
+    assert_ne!(new_key, app.project.vapid_public_key);
+    // The browser has not loaded the site since: Herald signs with the new
+    // key, is refused, and signs again with the previous one.
+    let id = app
+        .notify(json!({"title": "still here", "target": {"uids": ["ann"]}}))
+        .await;
+    let done = app.wait_done(id).await;
+    assert_eq!(done["counts"]["sent"], 1, "{done}");
+    let got = peer.received_for(&sub);
+    assert_eq!(got.len(), 1, "delivered once");
+    assert_eq!(got[0].payload["title"], "still here");
+    // A second rotation drops the first key: nothing is signed with it.
+    herald::projects::rotate_vapid(&app.db, &app.project.id)
+        .await
+        .expect("rotate again");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let gone = app
+        .notify(json!({"title": "too old", "target": {"uids": ["ann"]}}))
+        .await;
+    let done = app.wait_done(gone).await;
+    assert_eq!(done["counts"]["failed"], 1, "{done}");
+    assert_eq!(peer.received_for(&sub).len(), 1);
+}

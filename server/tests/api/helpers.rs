@@ -169,6 +169,25 @@ pub async fn spawn_node(
     allow_origins: Vec<String>,
     dir: tempfile::TempDir,
 ) -> TestApp {
+    spawn_node_with(database_url, allow_origins, dir, true).await
+}
+
+/// Another node serving `project`'s API only (no delivery workers).
+pub async fn spawn_api_node(database_url: &str, project: &CreatedProject) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let node = spawn_node_with(database_url, vec![], dir, false).await;
+    TestApp {
+        project: project.clone(),
+        ..node
+    }
+}
+
+async fn spawn_node_with(
+    database_url: &str,
+    allow_origins: Vec<String>,
+    dir: tempfile::TempDir,
+    workers: bool,
+) -> TestApp {
     let database_url = database_url.to_string();
     let db = Db::connect(&database_url).await.expect("connect");
     let config = Config {
@@ -177,6 +196,7 @@ pub async fn spawn_node(
         site_dir: dir.path().join("site"),
         dist_dir: dir.path().join("dist"),
         delivery: test_delivery_config(),
+        workers,
         ..Config::default()
     };
     let app = Application::build(config, db.clone())
