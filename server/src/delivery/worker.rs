@@ -20,6 +20,8 @@ pub struct Handle {
     worker: Arc<Worker>,
     run: tokio::task::JoinHandle<()>,
     recorder: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Tells the recorder to write what it has and end (shutdown).
+    finish_recording: Arc<Notify>,
 }
 
 impl Handle {
@@ -41,8 +43,9 @@ impl Handle {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         self.run.abort();
-        // The recorder ends once every sender is gone (the loop and the
-        // delivery tasks hold them) and the channel is drained.
+        // Nothing is in flight any more (or the grace is over): the
+        // recorder writes what is queued and ends.
+        self.finish_recording.notify_one();
         let recorder = self
             .recorder
             .lock()
@@ -112,13 +115,15 @@ pub fn start(db: Db, config: Config, projects: projects::Cache) -> anyhow::Resul
         outcomes,
         stopping: AtomicBool::new(false),
     });
-    let recorder = tokio::spawn(record_outcomes(db, recorded));
+    let finish_recording = Arc::new(Notify::new());
+    let recorder = tokio::spawn(record_outcomes(db, recorded, finish_recording.clone()));
     let run = tokio::spawn(worker.clone().run(wake.clone()));
     Ok(Handle {
         wake,
         worker,
         run,
         recorder: Mutex::new(Some(recorder)),
+        finish_recording,
     })
 }
 
@@ -201,8 +206,23 @@ impl Worker {
 
 /// Writes outcomes in batches: whatever has arrived while the previous
 /// batch was being written goes into the next one.
-async fn record_outcomes(db: Db, mut rx: mpsc::UnboundedReceiver<(i64, Record)>) {
-    while let Some(first) = rx.recv().await {
+async fn record_outcomes(
+    db: Db,
+    mut rx: mpsc::UnboundedReceiver<(i64, Record)>,
+    finish: Arc<Notify>,
+) {
+    let mut finishing = false;
+    loop {
+        let next = tokio::select! {
+            next = rx.recv() => next,
+            () = finish.notified(), if !finishing => {
+                // No more sends; what is buffered is still received, then None.
+                rx.close();
+                finishing = true;
+                continue;
+            }
+        };
+        let Some(first) = next else { break };
         let mut batch = vec![first];
         while batch.len() < 2000 {
             match rx.try_recv() {
