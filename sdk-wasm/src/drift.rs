@@ -10,7 +10,6 @@ use crate::sdk::{configure, opt_out, send, set, vapid_key};
 use crate::store::{self, Mirror};
 use crate::sync;
 use js_sys::Object;
-use wasm_bindgen::JsCast;
 
 /// `init`: remembers the configuration, then quietly repairs drift.
 pub async fn init(config: Config) -> Result<()> {
@@ -110,7 +109,7 @@ pub(crate) async fn rotate_or_upsert(
         Ok(state) => mirror.apply(&state),
         Err(e) if e.code == Code::Queued => {
             if let Some(old) = &old {
-                store::copy_state(mirror.0.unchecked_ref(), &old.0);
+                mirror.expect(&old.0);
             }
         }
         Err(e) => return Err(e),

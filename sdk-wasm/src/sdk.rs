@@ -15,7 +15,7 @@ use crate::util::get;
 use alloc::string::String;
 use core::future::Future;
 use js_sys::{Array, Object};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 /// The configuration `init` set. It is leaked on purpose: `init` runs once
 /// per page (a few hundred bytes each time it runs again), and a `&'static`
@@ -178,25 +178,16 @@ async fn change(
 ) -> Result<JsValue> {
     set(&fields, "endpoint", mirror.get("endpoint"));
     set(&fields, "auth", mirror.get("auth"));
-    match send(config, method, path, &fields).await {
-        Ok(state) => {
-            mirror.apply(&state);
-            store::save(&mirror).await?;
-            Ok(state)
-        }
-        Err(e) if e.code == Code::Queued => {
-            // Mirror what was asked, so `status` shows it while offline; the
-            // server's answer replaces it once the change lands.
-            let o: &Object = mirror.0.unchecked_ref();
-            store::copy_state(o, &fields);
-            if method == "DELETE" {
-                set(o, "uid", JsValue::NULL);
-            }
-            store::save(&mirror).await?;
-            Err(e)
-        }
-        Err(e) => Err(e),
+    let result = send(config, method, path, &fields).await;
+    match &result {
+        Ok(state) => mirror.apply(state),
+        // Mirror what was asked, so `status` shows it while offline; the
+        // server's answer replaces it once the change lands.
+        Err(e) if e.code == Code::Queued => mirror.expect(&fields),
+        Err(_) => return result,
     }
+    store::save(&mirror).await?;
+    result
 }
 
 /// `uid`: log in.
@@ -215,14 +206,11 @@ pub async fn set_uid(uid: JsValue, signature: JsValue) -> Result<bool> {
 pub async fn log_out() -> Result<bool> {
     let config = config()?;
     let mirror = current(config).await?;
-    change(
-        config,
-        mirror,
-        "DELETE",
-        "/subscriptions/uid",
-        Object::new(),
-    )
-    .await?;
+    // `uid: null` is what the mirror takes if the change is queued; the
+    // server reads only endpoint and auth.
+    let fields = Object::new();
+    set(&fields, "uid", JsValue::NULL);
+    change(config, mirror, "DELETE", "/subscriptions/uid", fields).await?;
     Ok(true)
 }
 

@@ -46,9 +46,19 @@ impl Mirror {
 
     /// Takes uid, tags, topics and frequency from the server's answer.
     pub fn apply(&self, state: &JsValue) {
-        let o: &Object = self.0.unchecked_ref();
-        copy_state(o, state);
-        set(o, "acked_at", js_sys::Date::now().into());
+        self.expect(state);
+        set(
+            self.0.unchecked_ref(),
+            "acked_at",
+            js_sys::Date::now().into(),
+        );
+    }
+
+    /// Takes uid, tags, topics and frequency (those present) from a state
+    /// the server has not acknowledged yet (a queued change, the mirror it
+    /// replaces).
+    pub fn expect(&self, state: &JsValue) {
+        copy_state(self.0.unchecked_ref(), state);
     }
 
     /// A field.

@@ -4,7 +4,10 @@
 // Herald's worker works inside a site's own worker via importScripts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startHerald, createProject, tempDatabase, freePort, launchChromium, eventually, sleep } from './lib.mjs';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { startHerald, createProject, tempDatabase, freePort, launchChromium, eventually, sleep, root } from './lib.mjs';
 
 let server, project, browser;
 
@@ -139,10 +142,6 @@ test("inside a site's worker via importScripts, Herald's pushes are Herald's and
 
 test('when the .wasm cannot load, callbacks answer false and the module API rejects with unsupported', async () => {
   // herald.js served on its own, without its .wasm next to it (a 404).
-  const { readFileSync } = await import('node:fs');
-  const { createServer } = await import('node:http');
-  const { join } = await import('node:path');
-  const { root } = await import('./lib.mjs');
   const sdk = readFileSync(join(root, 'dist', 'sdk', 'herald.js'));
   const page = `<!doctype html><script>
     window.herald = window.herald || function () { (herald.q = herald.q || []).push(arguments); };

@@ -32,10 +32,6 @@ impl Worker {
             .clone()
     }
 
-    async fn signers(&self, project_id: &str) -> anyhow::Result<Signers> {
-        self.signers_loaded_since(project_id, None).await
-    }
-
     /// The project's signers (current key, and the previous one if kept),
     /// reading the project again if the cached copy was loaded before `since`.
     async fn signers_loaded_since(
@@ -116,7 +112,7 @@ impl Worker {
     async fn post(&self, d: &Claimed, origin: &str) -> Result<(u16, Outcome), Problem> {
         let signed = Instant::now();
         let (signer, previous) = self
-            .signers(&d.project_id)
+            .signers_loaded_since(&d.project_id, None)
             .await
             .map_err(Problem::Transient)?;
         let message = |e: &dyn std::fmt::Display| Problem::Message(e.to_string());
@@ -140,8 +136,14 @@ impl Worker {
             vapid_problem: true,
             ..
         } = outcome
+            // The project as it is now: read again unless that happened
+            // since this push was signed, so a burst of refusals costs at
+            // most one query per push then in flight.
+            && let Ok((current, previous)) = self
+                .signers_loaded_since(&d.project_id, Some(signed))
+                .await
         {
-            if self.key_rotated_since(&d.project_id, &signer, signed).await {
+            if !Arc::ptr_eq(&current, &signer) {
                 // Signed with a key `herald vapid rotate` has replaced since
                 // it was cached: the next attempt uses the new one.
                 tracing::info!(
@@ -208,21 +210,6 @@ impl Worker {
                 Ok(None)
             }
         }
-    }
-
-    /// Whether the project's current key differs from `used`'s, which was
-    /// taken at `signed`. The project is read again unless that happened
-    /// since `signed`, so a burst of refusals (subscriptions made with a key
-    /// rotated long ago) costs at most one query per push then in flight.
-    async fn key_rotated_since(
-        &self,
-        project_id: &str,
-        used: &Arc<Signer>,
-        signed: Instant,
-    ) -> bool {
-        self.signers_loaded_since(project_id, Some(signed))
-            .await
-            .is_ok_and(|(current, _)| !Arc::ptr_eq(&current, used))
     }
 
     fn record_for(&self, d: &Claimed, (status, outcome): (u16, Outcome)) -> Record {

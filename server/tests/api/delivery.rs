@@ -747,7 +747,6 @@ async fn previous_key(app: TestApp) {
     herald::projects::rotate_vapid(&app.db, &app.project.id)
         .await
         .expect("rotate again");
-    tokio::time::sleep(Duration::from_millis(50)).await;
     let gone = app
         .notify(json!({"title": "too old", "target": {"uids": ["ann"]}}))
         .await;
