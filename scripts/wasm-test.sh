@@ -8,7 +8,7 @@ dir=$(mktemp -d)
 db="sqlite://$dir/herald.db"
 project=$(target/debug/herald --database-url "$db" project create --name wasm-tests)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-target/debug/herald --database-url "$db" serve --listen "127.0.0.1:$port" --allow-origin '*' --no-workers 2>"$dir/serve.log" &
+target/debug/herald --database-url "$db" serve --listen "127.0.0.1:$port" --allow-origin '*' --push-service push.example --no-workers 2>"$dir/serve.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done

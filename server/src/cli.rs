@@ -3,6 +3,7 @@
 
 use crate::db::{DEFAULT_DATABASE_URL, Db};
 use crate::projects;
+use crate::push_services::PushServices;
 use crate::startup::{Application, Config};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -93,6 +94,16 @@ struct DeliveryArgs {
     /// First retry delay in milliseconds after a 5xx or network error.
     #[arg(long, default_value_t = 1000)]
     retry_base_ms: u64,
+    /// Another push service subscriptions may use (repeatable): a host
+    /// (`push.example.com`), `*.domain`, or an IP address, optionally with
+    /// `:port`, and `http://` to allow plain http. Only a pattern naming one
+    /// host or address exactly lets it reach private or loopback addresses.
+    /// Built in: FCM, Mozilla, Apple and Windows push services.
+    #[arg(long = "push-service", value_name = "HOST_PATTERN")]
+    push_services: Vec<String>,
+    /// Accept only the `--push-service` patterns, not the built-in services.
+    #[arg(long)]
+    no_default_push_services: bool,
 }
 
 impl DeliveryArgs {
@@ -109,6 +120,8 @@ impl DeliveryArgs {
             lease: std::time::Duration::from_secs(self.lease_seconds.max(1)),
             request_timeout: std::time::Duration::from_secs(self.request_timeout_seconds.max(1)),
             retry_base: std::time::Duration::from_millis(self.retry_base_ms.max(1)),
+            push_services: PushServices::new(&self.push_services, !self.no_default_push_services)
+                .map_err(anyhow::Error::msg)?,
             ..Default::default()
         })
     }

@@ -40,16 +40,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 "the request body must be a JSON object".into(),
             ));
         }
-        let deserializer = &mut serde_json::Deserializer::from_slice(&raw);
-        let value = serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let json: serde_json::Value = serde_json::from_slice(&raw).map_err(|error| {
+            ApiError::MalformedJson(format!("the body is not valid JSON: {error}"))
+        })?;
+        crate::guard::check_json(&json)?;
+        let value = serde_path_to_error::deserialize(json).map_err(|error| {
             let path = error.path().to_string();
             let inner = error.into_inner();
-            if inner.is_data() && path != "." {
+            if path != "." {
                 ApiError::invalid(path, strip_position(&inner.to_string()))
-            } else if inner.is_data() {
-                ApiError::MalformedJson(format!("the body {}", strip_position(&inner.to_string())))
             } else {
-                ApiError::MalformedJson(format!("the body is not valid JSON: {inner}"))
+                ApiError::MalformedJson(format!("the body {}", strip_position(&inner.to_string())))
             }
         })?;
         Ok(Self { value, raw })

@@ -5,7 +5,8 @@
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
-use crate::{delivery, maintenance, notifications, receipts, subscriptions, users, vapid};
+use crate::push_services::PushServices;
+use crate::{delivery, guard, maintenance, notifications, receipts, subscriptions, users, vapid};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::routing::get;
@@ -62,6 +63,8 @@ pub struct AppState {
     pub projects: crate::projects::Cache,
     /// The delivery engine of this process, if it runs one.
     pub delivery: Option<Arc<delivery::Handle>>,
+    /// The push services new subscriptions may use.
+    pub push_services: PushServices,
 }
 
 impl AppState {
@@ -101,6 +104,7 @@ impl Application {
             db: db.clone(),
             projects,
             delivery: delivery.clone(),
+            push_services: config.delivery.push_services.clone(),
         };
         let router = router(state, &config).layer(cors);
         let listener = TcpListener::bind(&config.listen)
@@ -155,6 +159,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
     api.route_service("/herald-sw.js", ServeFile::new(sw))
         .nest_service("/sdk", ServeDir::new(config.dist_dir.join("sdk")))
         .fallback_service(ServeDir::new(&config.site_dir))
+        .layer(axum::middleware::from_fn(guard::refuse_control_characters))
         .layer(TraceLayer::new_for_http())
 }
 

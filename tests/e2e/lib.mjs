@@ -64,7 +64,7 @@ export async function startHerald(databaseUrl, port) {
     bin('herald'),
     ['--database-url', databaseUrl, 'serve', '--listen', `127.0.0.1:${port}`, '--allow-origin', '*',
       '--site-dir', join(root, 'tests', 'e2e', 'site'), '--dist-dir', join(root, 'dist'),
-      '--retry-base-ms', '200', '--vapid-subject', 'mailto:e2e@herald.example'],
+      '--retry-base-ms', '200', '--vapid-subject', 'mailto:e2e@herald.example', '--push-service', '127.0.0.1'],
     { pattern: /listening on/, env: { RUST_LOG: 'info' } },
   );
   const exited = new Promise((resolve) => child.on('exit', resolve));

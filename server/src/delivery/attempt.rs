@@ -74,12 +74,15 @@ impl Worker {
         if now_ms() >= d.expires_at {
             return Some(Record::Expired);
         }
-        let Some(origin) = url::Url::parse(d.endpoint.expose())
-            .ok()
-            .map(|u| u.origin().ascii_serialization())
-        else {
+        let Ok(url) = url::Url::parse(d.endpoint.expose()) else {
             return Some(Record::Failed { status: 0 });
         };
+        // Stored before the operator's list changed, or by an older Herald.
+        if let Err(refused) = self.config.push_services.check(&url) {
+            tracing::warn!(delivery = d.id, reason = %refused, "not sending to an endpoint that is not on an allowed push service");
+            return Some(Record::Failed { status: 0 });
+        }
+        let origin = url.origin().ascii_serialization();
         let limit = self.origin_limit(&origin);
         let waited = Instant::now();
         let _slot = limit.acquire().await.ok()?;

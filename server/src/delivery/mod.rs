@@ -16,6 +16,7 @@ pub mod queue;
 pub mod vapid;
 pub mod worker;
 
+use crate::push_services::PushServices;
 use std::time::Duration;
 
 /// How the engine behaves; `herald serve` flags set these.
@@ -46,6 +47,8 @@ pub struct Config {
     pub batch: usize,
     /// Subscriptions expanded into deliveries per fan-out step.
     pub fanout_batch: i64,
+    /// The push services pushes may go to (also checked on subscribe).
+    pub push_services: PushServices,
 }
 
 impl Default for Config {
@@ -63,6 +66,7 @@ impl Default for Config {
             poll_interval: Duration::from_millis(200),
             batch: 500,
             fanout_batch: 10_000,
+            push_services: PushServices::default(),
         }
     }
 }

@@ -100,6 +100,9 @@ pub fn start(db: Db, config: Config, projects: projects::Cache) -> anyhow::Resul
         .timeout(config.request_timeout)
         .pool_max_idle_per_host(config.per_origin)
         .pool_idle_timeout(Duration::from_secs(90))
+        // SSRF: addresses are checked at connect time, redirects never followed.
+        .dns_resolver(config.push_services.resolver())
+        .redirect(reqwest::redirect::Policy::none())
         .build()?;
     let (outcomes, recorded) = mpsc::unbounded_channel();
     let wake = Arc::new(Notify::new());

@@ -1,6 +1,7 @@
 //! Notifications: what the backend sends, to whom, and how far it got.
 //!
 //! - [`request`]: the validated send (content, TTL, urgency, topic, schedule).
+//! - [`tags`]: tag expressions, bounded, and their flat SQL.
 //! - [`target`]: uids, tag expressions, topics, broadcast, and their SQL.
 //! - [`service`]: send, progress, cancel.
 //! - [`routes`]: the HTTP adapters.
@@ -8,6 +9,7 @@
 pub mod request;
 pub mod routes;
 pub mod service;
+pub mod tags;
 pub mod target;
 
 pub use routes::router;

@@ -3,11 +3,11 @@
 
 use crate::error::ApiError;
 use crate::identity::is_valid_name;
+use crate::push_services::PushServices;
 use crate::secret::{Secret, sha256_hex};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use std::net::IpAddr;
 use subtle::ConstantTimeEq;
 
 /// Longest endpoint accepted, in bytes.
@@ -17,8 +17,8 @@ pub const MAX_NAMES: usize = 100;
 /// Longest tag or topic.
 pub const MAX_NAME_CHARS: usize = 64;
 
-/// A push service endpoint: an absolute `https` URL (plain `http` only for
-/// loopback hosts). Its `Debug` shows the hash, never the URL.
+/// A push service endpoint: an absolute URL on a push service Herald may
+/// deliver to ([`PushServices`]). Its `Debug` shows the hash, never the URL.
 #[derive(Clone)]
 pub struct Endpoint {
     url: Secret<String>,
@@ -32,8 +32,27 @@ impl std::fmt::Debug for Endpoint {
 }
 
 impl Endpoint {
-    /// Validates the endpoint in `field`.
-    pub fn parse(field: &str, s: &str) -> Result<Self, ApiError> {
+    /// Validates a new endpoint in `field`: it must be on a push service
+    /// Herald may deliver to.
+    pub fn parse(field: &str, s: &str, services: &PushServices) -> Result<Self, ApiError> {
+        let (endpoint, url) = Self::parse_url(field, s)?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(ApiError::invalid(field, "must not carry credentials"));
+        }
+        services
+            .check(&url)
+            .map_err(|refused| ApiError::invalid(field, refused.to_string()))?;
+        Ok(endpoint)
+    }
+
+    /// Validates the endpoint of a subscription the caller says exists (log
+    /// out, opt out, ...): only its shape, since the stored row decides. An
+    /// opt-out must work even for a push service no longer allowed.
+    pub fn parse_existing(field: &str, s: &str) -> Result<Self, ApiError> {
+        Ok(Self::parse_url(field, s)?.0)
+    }
+
+    fn parse_url(field: &str, s: &str) -> Result<(Self, url::Url), ApiError> {
         if s.len() > MAX_ENDPOINT_BYTES {
             return Err(ApiError::invalid(
                 field,
@@ -42,26 +61,10 @@ impl Endpoint {
         }
         let url =
             url::Url::parse(s).map_err(|_| ApiError::invalid(field, "must be an absolute URL"))?;
-        let loopback = match url.host() {
-            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-            Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-            Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-            None => return Err(ApiError::invalid(field, "must name a host")),
-        };
-        match url.scheme() {
-            "https" => {}
-            "http" if loopback => {}
-            _ => {
-                return Err(ApiError::invalid(
-                    field,
-                    "must be an https URL (http only for loopback hosts)",
-                ));
-            }
+        if !matches!(url.scheme(), "https" | "http") {
+            return Err(ApiError::invalid(field, "must be an https URL"));
         }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(ApiError::invalid(field, "must not carry credentials"));
-        }
-        Ok(Self::from_stored(s.to_string()))
+        Ok((Self::from_stored(s.to_string()), url))
     }
 
     /// Wraps an endpoint read back from the database.
@@ -239,22 +242,34 @@ pub fn disclosure_version(field: &str, s: Option<&str>) -> Result<Option<String>
 mod tests {
     use super::*;
 
+    fn services() -> PushServices {
+        PushServices::new(&["127.0.0.1".into(), "push.example.com".into()], true).expect("ok")
+    }
+
     #[test]
-    fn endpoints_must_be_https_except_on_loopback() {
-        assert!(Endpoint::parse("endpoint", "https://push.example.com/x").is_ok());
-        assert!(Endpoint::parse("endpoint", "http://127.0.0.1:9/x").is_ok());
-        assert!(Endpoint::parse("endpoint", "http://localhost/x").is_ok());
-        assert!(Endpoint::parse("endpoint", "http://[::1]/x").is_ok());
-        assert!(Endpoint::parse("endpoint", "http://push.example.com/x").is_err());
-        assert!(Endpoint::parse("endpoint", "ftp://push.example.com/x").is_err());
-        assert!(Endpoint::parse("endpoint", "/relative").is_err());
-        let long = format!("https://e.com/{}", "a".repeat(1024));
-        assert!(Endpoint::parse("endpoint", &long).is_err());
+    fn endpoints_must_be_on_an_allowed_push_service() {
+        let s = services();
+        assert!(Endpoint::parse("endpoint", "https://push.example.com/x", &s).is_ok());
+        assert!(Endpoint::parse("endpoint", "https://fcm.googleapis.com/fcm/send/x", &s).is_ok());
+        assert!(Endpoint::parse("endpoint", "http://127.0.0.1:9/x", &s).is_ok());
+        assert!(Endpoint::parse("endpoint", "http://localhost/x", &s).is_err());
+        assert!(Endpoint::parse("endpoint", "https://10.0.0.1/x", &s).is_err());
+        assert!(Endpoint::parse("endpoint", "http://push.example.com/x", &s).is_err());
+        assert!(Endpoint::parse("endpoint", "ftp://push.example.com/x", &s).is_err());
+        assert!(Endpoint::parse("endpoint", "https://u:p@push.example.com/x", &s).is_err());
+        assert!(Endpoint::parse("endpoint", "/relative", &s).is_err());
+        let long = format!("https://push.example.com/{}", "a".repeat(1024));
+        assert!(Endpoint::parse("endpoint", &long, &s).is_err());
     }
 
     #[test]
     fn endpoint_debug_shows_only_a_hash_prefix() {
-        let e = Endpoint::parse("endpoint", "https://push.example.com/secret-path").expect("ok");
+        let e = Endpoint::parse(
+            "endpoint",
+            "https://push.example.com/secret-path",
+            &services(),
+        )
+        .expect("ok");
         assert!(!format!("{e:?}").contains("secret-path"));
     }
 

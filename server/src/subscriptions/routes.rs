@@ -71,7 +71,7 @@ struct Owned {
 
 impl Owned {
     fn parse(self) -> Result<(Endpoint, AuthSecret), ApiError> {
-        let endpoint = Endpoint::parse("endpoint", &required("endpoint", self.endpoint)?)?;
+        let endpoint = Endpoint::parse_existing("endpoint", &required("endpoint", self.endpoint)?)?;
         let auth = AuthSecret::parse("auth", &required("auth", self.auth)?)?;
         Ok((endpoint, auth))
     }
@@ -155,7 +155,11 @@ async fn upsert_subscription(
     let (p256dh, auth) = parse_keys(b.keys)?;
     let uid = b.uid.map(|u| Uid::parse("uid", &u)).transpose()?;
     let req = Subscribe {
-        endpoint: Endpoint::parse("endpoint", &required("endpoint", b.endpoint)?)?,
+        endpoint: Endpoint::parse(
+            "endpoint",
+            &required("endpoint", b.endpoint)?,
+            &state.push_services,
+        )?,
         p256dh,
         auth,
         uid: uid.map(|uid| (uid, b.uid_signature)),
@@ -308,9 +312,14 @@ async fn rotate(
     body: JsonBody<RotateBody>,
 ) -> Result<Response, ApiError> {
     let b = body.value;
-    let old_endpoint = Endpoint::parse("old_endpoint", &required("old_endpoint", b.old_endpoint)?)?;
+    let old_endpoint =
+        Endpoint::parse_existing("old_endpoint", &required("old_endpoint", b.old_endpoint)?)?;
     let old_auth = AuthSecret::parse("old_auth", &required("old_auth", b.old_auth)?)?;
-    let endpoint = Endpoint::parse("endpoint", &required("endpoint", b.endpoint)?)?;
+    let endpoint = Endpoint::parse(
+        "endpoint",
+        &required("endpoint", b.endpoint)?,
+        &state.push_services,
+    )?;
     let (p256dh, auth) = parse_keys(b.keys)?;
     let (project, mut m) = match begin(&state, &project_id, key, "POST", &uri, &body.raw).await? {
         Ok(started) => started,

@@ -144,6 +144,12 @@ pub fn test_delivery_config() -> herald::delivery::Config {
         max_attempts: 4,
         poll_interval: std::time::Duration::from_millis(50),
         fanout_batch: 7,
+        // The test peer on loopback, and the made-up service of `Browser::new`.
+        push_services: herald::push_services::PushServices::new(
+            &["127.0.0.1".into(), "push.example.net".into()],
+            true,
+        )
+        .expect("patterns"),
         ..Default::default()
     }
 }
@@ -153,10 +159,17 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
 }
 
 pub async fn spawn_app_with(engine: Engine, allow_origins: Vec<String>) -> TestApp {
+    spawn_app_configured(engine, |config| config.allow_origins = allow_origins).await
+}
+
+/// A test app whose configuration `change` adjusts before it starts.
+pub async fn spawn_app_configured(engine: Engine, change: impl FnOnce(&mut Config)) -> TestApp {
     herald::telemetry::init();
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = fresh_database(engine, dir.path()).await;
-    let app = spawn_node(&database_url, allow_origins, dir).await;
+    let mut config = node_config(vec!["*".into()], &dir, true);
+    change(&mut config);
+    let app = start_node(&database_url, config, dir).await;
     let project = herald::projects::create(&app.db, "Test shop")
         .await
         .expect("project");
@@ -188,9 +201,12 @@ async fn spawn_node_with(
     dir: tempfile::TempDir,
     workers: bool,
 ) -> TestApp {
-    let database_url = database_url.to_string();
-    let db = Db::connect(&database_url).await.expect("connect");
-    let config = Config {
+    let config = node_config(allow_origins, &dir, workers);
+    start_node(database_url, config, dir).await
+}
+
+fn node_config(allow_origins: Vec<String>, dir: &tempfile::TempDir, workers: bool) -> Config {
+    Config {
         listen: "127.0.0.1:0".into(),
         allow_origins,
         site_dir: dir.path().join("site"),
@@ -198,7 +214,12 @@ async fn spawn_node_with(
         delivery: test_delivery_config(),
         workers,
         ..Config::default()
-    };
+    }
+}
+
+async fn start_node(database_url: &str, config: Config, dir: tempfile::TempDir) -> TestApp {
+    let database_url = database_url.to_string();
+    let db = Db::connect(&database_url).await.expect("connect");
     let app = Application::build(config, db.clone())
         .await
         .expect("build app");

@@ -36,6 +36,8 @@ async fn secrets_never_reach_the_log(engine: Engine) {
             "127.0.0.1:0",
             "--allow-origin",
             "*",
+            "--push-service",
+            "push.example.net",
         ])
         .env("RUST_LOG", "debug,tower_http=trace")
         .stderr(Stdio::piped())

@@ -90,6 +90,11 @@ impl Server {
                 "serve",
                 "--listen",
                 "127.0.0.1:0",
+                // The peer on loopback, and subscribe-bench's made-up service.
+                "--push-service",
+                "127.0.0.1",
+                "--push-service",
+                "push.example.net",
             ])
             .args(extra)
             .env("RUST_LOG", "warn,herald=info")
