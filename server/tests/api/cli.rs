@@ -119,6 +119,8 @@ async fn send_command(engine: Engine) {
                 "Hello",
                 "--uid",
                 "nia",
+                "--push-service",
+                "127.0.0.1",
             ],
         )
     })
