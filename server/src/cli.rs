@@ -3,8 +3,8 @@
 
 use crate::db::{DEFAULT_DATABASE_URL, Db};
 use crate::projects;
-use crate::push_services::PushServices;
 use crate::startup::{Application, Config};
+use crate::webpush::services::PushServices;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 

@@ -4,7 +4,7 @@
 
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::time::now_ms;
 use axum::extract::{Path, State};
 use axum::routing::post;

@@ -5,8 +5,10 @@
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
-use crate::push_services::PushServices;
-use crate::{delivery, guard, maintenance, notifications, receipts, subscriptions, users, vapid};
+use crate::state::AppState;
+use crate::{
+    delivery, guard, maintenance, notifications, projects, receipts, subscriptions, users,
+};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::routing::get;
@@ -54,28 +56,6 @@ impl Default for Config {
     }
 }
 
-/// Shared by every handler.
-#[derive(Clone)]
-pub struct AppState {
-    /// The database.
-    pub db: Db,
-    /// Recently loaded projects.
-    pub projects: crate::projects::Cache,
-    /// The delivery engine of this process, if it runs one.
-    pub delivery: Option<Arc<delivery::Handle>>,
-    /// The push services new subscriptions may use.
-    pub push_services: PushServices,
-}
-
-impl AppState {
-    /// Tells this process's delivery workers that new work is queued.
-    pub fn wake_delivery(&self) {
-        if let Some(handle) = &self.delivery {
-            handle.wake();
-        }
-    }
-}
-
 /// A bound, ready-to-run server.
 pub struct Application {
     listener: TcpListener,
@@ -103,7 +83,7 @@ impl Application {
         let state = AppState {
             db: db.clone(),
             projects,
-            delivery: delivery.clone(),
+            delivery: delivery.as_ref().map(|engine| engine.waker()),
             push_services: config.delivery.push_services.clone(),
         };
         let router = router(state, &config).layer(cors);
@@ -147,7 +127,7 @@ impl Application {
 pub fn router(state: AppState, config: &Config) -> Router {
     let sw = config.dist_dir.join("sw").join("herald-sw.js");
     let api = Router::new()
-        .merge(vapid::router())
+        .merge(projects::router())
         .merge(subscriptions::router())
         .merge(users::router())
         .merge(notifications::router())

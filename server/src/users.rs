@@ -8,7 +8,7 @@ use crate::extract::{BearerToken, ClientInfo, IdempotencyKey};
 use crate::idempotency::{self, Begun};
 use crate::identity::Uid;
 use crate::projects::{self, Project};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::time::rfc3339;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};

@@ -1,22 +1,23 @@
-//! The delivery engine: takes queued deliveries from the database, encrypts
-//! each for its subscriber (RFC 8291), signs for the push service (RFC
-//! 8292), POSTs it, and records what the push service answered.
+//! The delivery engine: takes queued deliveries from the database, has
+//! each encrypted and signed by [`crate::webpush`], POSTs it, and records
+//! what the push service answered. It sits between the notifications (what
+//! to send, to whom) and Web Push (how).
 //!
-//! - [`crypto`]: aes128gcm encryption on aws-lc-rs.
-//! - [`vapid`]: signed JWTs, one per (key, push-service origin), reused.
-//! - [`push`]: the request and the reading of the answer, without I/O.
 //! - [`queue`]: fan-out, claims with leases, outcomes (SQL).
-//! - [`worker`]: the loop, the HTTP client, the concurrency limits;
-//!   `attempt`: one push, from connection slot to outcome.
+//! - `handle`: starting and stopping; `worker`: the loop and the total
+//!   concurrency; `sender`: one push, from connection slot to outcome;
+//!   `signing`: VAPID signers per project; `origins`: slots per push-service
+//!   origin; `recorder`: outcomes written in batches.
 
-mod attempt;
-pub mod crypto;
-pub mod push;
+mod handle;
+mod origins;
 pub mod queue;
-pub mod vapid;
-pub mod worker;
+mod recorder;
+mod sender;
+mod signing;
+mod worker;
 
-use crate::push_services::PushServices;
+use crate::webpush::services::PushServices;
 use std::time::Duration;
 
 /// How the engine behaves; `herald serve` flags set these.
@@ -71,4 +72,4 @@ impl Default for Config {
     }
 }
 
-pub use worker::{Handle, start};
+pub use handle::{Handle, start};

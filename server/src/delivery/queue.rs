@@ -11,9 +11,12 @@
 //! sent twice: it was in flight when its worker died.
 
 use crate::db::Db;
+use crate::notifications::content::Content;
 use crate::notifications::target::{Target, TargetBody};
 use crate::time::now_ms;
 use sqlx::Row;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The size of a fan-out's first batch.
 const FIRST_BATCH: i64 = 256;
@@ -142,8 +145,8 @@ pub struct Claimed {
     pub auth: crate::secret::Secret<String>,
     /// Project (selects the VAPID key).
     pub project_id: String,
-    /// Shared payload members.
-    pub payload: String,
+    /// What it shows; `None` when the stored content cannot be read.
+    pub content: Option<Arc<Content>>,
     /// RFC 8030 urgency.
     pub urgency: Option<String>,
     /// RFC 8030 topic.
@@ -192,13 +195,31 @@ pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Claimed>, s
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;
+    // One parse per notification in the batch, shared by its deliveries.
+    let mut contents: HashMap<i64, Option<Arc<Content>>> = HashMap::new();
     rows.iter()
         .map(|r| {
+            let notification_id: i64 = r.try_get("notification_id")?;
+            let content = match contents.get(&notification_id) {
+                Some(content) => content.clone(),
+                None => {
+                    let stored: String = r.try_get("payload")?;
+                    let content = match Content::from_stored(&stored) {
+                        Ok(content) => Some(Arc::new(content)),
+                        Err(e) => {
+                            tracing::error!(notification = notification_id, error = %e, "the stored notification content cannot be read; its deliveries fail");
+                            None
+                        }
+                    };
+                    contents.insert(notification_id, content.clone());
+                    content
+                }
+            };
             let status: Option<String> = r.try_get("status")?;
             let cancelled: i64 = r.try_get("cancelled")?;
             Ok(Claimed {
                 id: r.try_get("id")?,
-                notification_id: r.try_get("notification_id")?,
+                notification_id,
                 subscription_id: r.try_get("subscription_id")?,
                 attempt: r.try_get("attempts")?,
                 expires_at: r.try_get("expires_at")?,
@@ -214,7 +235,7 @@ pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Claimed>, s
                     r.try_get::<Option<String>, _>("auth")?.unwrap_or_default(),
                 ),
                 project_id: r.try_get("project_id")?,
-                payload: r.try_get("payload")?,
+                content,
                 urgency: r.try_get("urgency")?,
                 topic: r.try_get("topic")?,
             })

@@ -1,11 +1,13 @@
 //! Notifications: what the backend sends, to whom, and how far it got.
 //!
+//! - [`content`]: what a notification shows, stored and per delivery.
 //! - [`request`]: the validated send (content, TTL, urgency, topic, schedule).
 //! - [`tags`]: tag expressions, bounded, and their flat SQL.
 //! - [`target`]: uids, tag expressions, topics, broadcast, and their SQL.
 //! - [`service`]: send, progress, cancel.
 //! - [`routes`]: the HTTP adapters.
 
+pub mod content;
 pub mod request;
 pub mod routes;
 pub mod service;

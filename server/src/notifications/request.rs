@@ -1,11 +1,12 @@
 //! A send request, validated: the notification's content (what the service
 //! worker shows), how the push services should treat it, when, and to whom.
 
+use super::content::{Action, Content};
 use super::target::{Target, TargetBody};
-use crate::delivery::crypto::{MAX_BODY, OVERHEAD};
 use crate::error::ApiError;
+use crate::webpush::crypto::{MAX_BODY, OVERHEAD};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// Longest time a push service is asked to keep a message: 28 days.
 pub const MAX_TTL: i64 = 2_419_200;
@@ -41,9 +42,8 @@ pub struct ActionBody {
 /// A validated send.
 #[derive(Debug)]
 pub struct Send {
-    /// The payload members shared by every delivery, serialised without the
-    /// outer braces and without `id`/`delivery` (added per delivery).
-    pub shared_payload: String,
+    /// What it shows.
+    pub content: Content,
     /// Seconds the push services keep it.
     pub ttl: i64,
     /// RFC 8030 urgency.
@@ -54,11 +54,6 @@ pub struct Send {
     pub send_at: Option<i64>,
     /// Who gets it.
     pub target: Target,
-}
-
-/// The plaintext one delivery receives.
-pub fn payload(notification_id: i64, delivery_id: i64, shared: &str) -> String {
-    format!(r#"{{"id":{notification_id},"delivery":{delivery_id},{shared}}}"#)
 }
 
 fn link(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
@@ -119,7 +114,7 @@ impl Send {
                 .filter(|s| !s.is_empty())
                 .ok_or_else(|| ApiError::invalid(format!("actions[{i}].title"), "is required"))?;
             let url = link(&format!("actions[{i}].url"), a.url)?;
-            action_values.push(json!({ "action": action, "title": title, "url": url }));
+            action_values.push(Action { action, title, url });
         }
         let ttl = b.ttl.unwrap_or(MAX_TTL);
         if !(0..=MAX_TTL).contains(&ttl) {
@@ -167,22 +162,19 @@ impl Send {
                 .ok_or_else(|| ApiError::invalid("target", "is required"))?,
         )?;
 
-        let shared = json!({
-            "title": title,
-            "body": body,
-            "url": link("url", b.url)?,
-            "icon": link("icon", b.icon)?,
-            "image": link("image", b.image)?,
-            "badge": link("badge", b.badge)?,
-            "actions": action_values,
-            "tag": tag,
-            "require_interaction": b.require_interaction.unwrap_or(false),
-            "data": b.data.map(Value::Object).unwrap_or(Value::Null),
-        })
-        .to_string();
-        let shared_payload = shared[1..shared.len() - 1].to_string();
-        // The largest ids a delivery can carry, to size the worst case.
-        let largest = payload(i64::MAX, i64::MAX, &shared_payload).len() + OVERHEAD;
+        let content = Content {
+            title,
+            body,
+            url: link("url", b.url)?,
+            icon: link("icon", b.icon)?,
+            image: link("image", b.image)?,
+            badge: link("badge", b.badge)?,
+            actions: action_values,
+            tag,
+            require_interaction: b.require_interaction.unwrap_or(false),
+            data: b.data.map(Value::Object).unwrap_or(Value::Null),
+        };
+        let largest = content.largest_plaintext() + OVERHEAD;
         if largest > MAX_BODY {
             return Err(ApiError::TooLarge(format!(
                 "the notification would be {largest} bytes once encrypted, {} over the {MAX_BODY}-byte limit of push services; shorten title, body or data",
@@ -190,7 +182,7 @@ impl Send {
             )));
         }
         Ok(Self {
-            shared_payload,
+            content,
             ttl,
             urgency: b.urgency,
             topic: b.topic,
@@ -212,33 +204,15 @@ mod tests {
     }
 
     #[test]
-    fn payload_has_every_member_the_worker_reads() {
+    fn the_ttl_defaults_to_the_longest() {
         let send = Send::parse(SendBody {
             title: Some("Hi".into()),
             target: all(),
             ..Default::default()
         })
         .expect("ok");
-        let p: Value = serde_json::from_str(&payload(1, 2, &send.shared_payload)).expect("json");
-        for key in [
-            "id",
-            "delivery",
-            "title",
-            "body",
-            "url",
-            "icon",
-            "image",
-            "badge",
-            "actions",
-            "tag",
-            "require_interaction",
-            "data",
-        ] {
-            assert!(p.get(key).is_some(), "{key}");
-        }
-        assert_eq!(p["id"], 1);
-        assert_eq!(p["delivery"], 2);
         assert_eq!(send.ttl, MAX_TTL);
+        assert_eq!(send.content.title.as_deref(), Some("Hi"));
     }
 
     #[test]

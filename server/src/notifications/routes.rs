@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::extract::{BearerToken, IdempotencyKey, JsonBody};
 use crate::idempotency::{self, Begun};
 use crate::projects;
-use crate::startup::AppState;
+use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};

@@ -58,7 +58,7 @@ pub async fn send(
          values ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10) returning id",
     )
     .bind(project_id)
-    .bind(&send.shared_payload)
+    .bind(send.content.to_stored())
     .bind(&target)
     .bind(send.ttl)
     .bind(send.urgency.as_deref())

@@ -3,8 +3,8 @@
 
 use crate::error::ApiError;
 use crate::identity::is_valid_name;
-use crate::push_services::PushServices;
 use crate::secret::{Secret, sha256_hex};
+use crate::webpush::services::PushServices;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -101,7 +101,7 @@ impl P256dh {
     pub fn parse(field: &str, s: &str) -> Result<Self, ApiError> {
         let bytes =
             decode_b64url(s).ok_or_else(|| ApiError::invalid(field, "must be base64url"))?;
-        if bytes.len() != 65 || bytes[0] != 4 || p256::PublicKey::from_sec1_bytes(&bytes).is_err() {
+        if !crate::webpush::vapid::is_uncompressed_point(&bytes) {
             return Err(ApiError::invalid(
                 field,
                 "must be an uncompressed P-256 public key (65 bytes, base64url)",

@@ -11,7 +11,7 @@ use crate::extract::{ClientInfo, IdempotencyKey, JsonBody};
 use crate::idempotency::{self, Begun, Mutation};
 use crate::identity::Uid;
 use crate::projects::Project;
-use crate::startup::AppState;
+use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;

@@ -23,7 +23,7 @@ fn herald_and_the_web_push_crate_encrypt_what_an_independent_decryptor_recovers(
     let plaintext = br#"{"id":1,"delivery":2,"title":"Grapefruit","body":"in season"}"#;
 
     let ours =
-        herald::delivery::crypto::encrypt(&public, &auth, plaintext).expect("herald encrypts");
+        herald::webpush::crypto::encrypt(&public, &auth, plaintext).expect("herald encrypts");
     let info = SubscriptionInfo::new(
         "https://push.example/x".to_string(),
         URL_SAFE_NO_PAD.encode(&public),
@@ -45,6 +45,6 @@ fn herald_and_the_web_push_crate_encrypt_what_an_independent_decryptor_recovers(
         assert_eq!(decrypted, plaintext, "{who}");
     }
     // Fresh salt and key every time: the same plaintext never encrypts alike.
-    let again = herald::delivery::crypto::encrypt(&public, &auth, plaintext).expect("again");
+    let again = herald::webpush::crypto::encrypt(&public, &auth, plaintext).expect("again");
     assert_ne!(again, ours);
 }

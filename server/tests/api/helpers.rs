@@ -57,7 +57,7 @@ pub struct Browser {
 impl Browser {
     pub fn new() -> Self {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let keys = herald::vapid::generate().expect("keys");
+        let keys = herald::webpush::vapid::generate().expect("keys");
         let auth = herald::secret::random_bytes(16).expect("random");
         Self {
             endpoint: format!("https://push.example.net/wpush/v2/{id}"),
@@ -145,7 +145,7 @@ pub fn test_delivery_config() -> herald::delivery::Config {
         poll_interval: std::time::Duration::from_millis(50),
         fanout_batch: 7,
         // The test peer on loopback, and the made-up service of `Browser::new`.
-        push_services: herald::push_services::PushServices::new(
+        push_services: herald::webpush::services::PushServices::new(
             &["127.0.0.1".into(), "push.example.net".into()],
             true,
         )

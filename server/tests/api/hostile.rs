@@ -6,7 +6,7 @@
 use crate::both_engines;
 use crate::helpers::{Browser, Engine, TestApp, spawn_app_configured};
 use herald::notifications::tags;
-use herald::push_services::PushServices;
+use herald::webpush::services::PushServices;
 use push_peer::PushPeer;
 use serde_json::json;
 use std::time::Duration;

@@ -221,11 +221,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let subscriptions: Vec<serde_json::Value> = (0..args.subscriptions)
         .map(|i| serde_json::json!({"endpoint": format!("{}?n={i}", sub.endpoint), "keys": {"p256dh": sub.p256dh, "auth": sub.auth}}))
         .collect();
-    let payload = herald::notifications::request::payload(
-        id,
-        0,
-        r#""title":"Spring sale","body":"Everything 20% off until Sunday","url":"https://shop.example/sale","icon":"https://shop.example/icon.png","image":null,"badge":null,"actions":[],"tag":null,"require_interaction":false,"data":null"#,
-    );
+    let payload = herald::notifications::content::Content {
+        title: Some("Spring sale".into()),
+        body: Some("Everything 20% off until Sunday".into()),
+        url: Some("https://shop.example/sale".into()),
+        icon: Some("https://shop.example/icon.png".into()),
+        ..Default::default()
+    }
+    .plaintext(id, 0);
     let input = serde_json::json!({
         "subscriptions": subscriptions,
         "vapid": {

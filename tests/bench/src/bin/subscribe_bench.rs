@@ -54,7 +54,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     // A pool of valid browser keys; endpoints are unique per request.
     let keys: Vec<(String, String)> = (0..64)
         .map(|_| {
-            let pair = herald::vapid::generate()?;
+            let pair = herald::webpush::vapid::generate()?;
             let auth = URL_SAFE_NO_PAD.encode(herald::secret::random_bytes(16)?);
             Ok((pair.public_key, auth))
         })

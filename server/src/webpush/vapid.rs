@@ -1,17 +1,52 @@
-//! VAPID (RFC 8292): the signed JWT that identifies Herald to a push service.
+//! VAPID (RFC 8292): the P-256 key pair that identifies an application
+//! server to push services, and the signed JWT made with it.
 //!
-//! Signing costs an ECDSA signature, so one JWT is made per (project key,
+//! Each project owns one key pair. The public half is what browsers pass to
+//! `pushManager.subscribe()` as the `applicationServerKey`; the private half
+//! signs. Signing costs an ECDSA signature, so one JWT is made per (key,
 //! push-service origin) and reused until an hour before it expires; tokens
 //! live 12 hours. The `Authorization` header is `vapid t=<jwt>, k=<key>`.
 
 use crate::secret::Secret;
+use aws_lc_rs::encoding::AsBigEndian;
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A freshly generated key pair, both halves base64url without padding.
+pub struct KeyPair {
+    /// The raw 32-byte private scalar.
+    pub private_key: Secret<String>,
+    /// The 65-byte uncompressed public point.
+    pub public_key: String,
+}
+
+/// Generates a new P-256 key pair from the system CSPRNG.
+pub fn generate() -> anyhow::Result<KeyPair> {
+    let key = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
+        .map_err(|_| anyhow::anyhow!("cannot generate a P-256 key pair"))?;
+    let private = key
+        .private_key()
+        .as_be_bytes()
+        .map_err(|_| anyhow::anyhow!("cannot export the P-256 private key"))?;
+    Ok(KeyPair {
+        private_key: Secret::new(URL_SAFE_NO_PAD.encode(private.as_ref())),
+        public_key: URL_SAFE_NO_PAD.encode(key.public_key().as_ref()),
+    })
+}
+
+/// Whether `bytes` is an uncompressed point on P-256 (65 bytes, `0x04`
+/// first): what a browser's `p256dh` and a VAPID public key must be.
+pub fn is_uncompressed_point(bytes: &[u8]) -> bool {
+    use aws_lc_rs::agreement::{ECDH_P256, ParsedPublicKey, UnparsedPublicKey};
+    bytes.len() == 65
+        && bytes[0] == 4
+        && ParsedPublicKey::try_from(&UnparsedPublicKey::new(&ECDH_P256, bytes)).is_ok()
+}
 
 /// How long a token is valid (RFC 8292 allows at most 24 h).
 const LIFETIME: Duration = Duration::from_secs(12 * 3600);
@@ -98,8 +133,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn generated_keys_are_an_uncompressed_point_and_its_scalar() {
+        let pair = generate().expect("keys");
+        let public = URL_SAFE_NO_PAD.decode(&pair.public_key).expect("b64");
+        assert!(is_uncompressed_point(&public));
+        let private = URL_SAFE_NO_PAD
+            .decode(pair.private_key.expose())
+            .expect("b64");
+        assert_eq!(private.len(), 32);
+        assert!(Signer::new(&pair.private_key, &pair.public_key).is_ok());
+        let mut off_curve = public.clone();
+        off_curve[64] ^= 1;
+        assert!(!is_uncompressed_point(&off_curve));
+        assert!(!is_uncompressed_point(&[4u8; 65]));
+    }
+
+    #[test]
     fn tokens_are_reused_per_origin_and_verify_with_the_public_key() {
-        let pair = crate::vapid::generate().expect("keys");
+        let pair = generate().expect("keys");
         let signer = Signer::new(&pair.private_key, &pair.public_key).expect("signer");
         let cache = TokenCache::default();
         let a = cache

@@ -1,52 +1,17 @@
-//! Projects (one per website) and their backend API tokens.
+//! The project rows and their API tokens.
 //!
 //! A token is `hrld_` + 32 random bytes in hex. Only its SHA-256 is stored,
 //! so a database leak does not leak working tokens; it is printed once, when
 //! created.
 
+use super::{CreatedProject, Project};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::secret::{Secret, random_hex, sha256_hex};
 use crate::time::now_ms;
-use crate::vapid;
+use crate::webpush::vapid;
 use anyhow::Context;
-use serde::Serialize;
 use sqlx::Row;
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
-
-/// A project as the request handlers need it.
-#[derive(Debug, Clone)]
-pub struct Project {
-    /// The public id used in URLs.
-    pub id: String,
-    /// Key of the uid signatures (HMAC and JWT HS256).
-    pub secret: Secret<String>,
-    /// Salt of the consent log's hashes.
-    pub consent_salt: Secret<String>,
-    /// The VAPID private key, base64url raw scalar.
-    pub vapid_private_key: Secret<String>,
-    /// The VAPID public key, base64url uncompressed point.
-    pub vapid_public_key: String,
-    /// The key pair the last `herald vapid rotate` replaced (private,
-    /// public), for subscriptions made with it.
-    pub previous_vapid: Option<(Secret<String>, String)>,
-}
-
-/// What `herald project create` prints: the only time the secret and the
-/// first token are shown in full.
-#[derive(Clone, Serialize)]
-pub struct CreatedProject {
-    /// Project id.
-    pub id: String,
-    /// Project secret (signs uids).
-    pub secret: String,
-    /// First backend API token.
-    pub api_token: String,
-    /// VAPID public key.
-    pub vapid_public_key: String,
-}
 
 /// Creates a project with a new key pair, secret and first API token.
 pub async fn create(db: &Db, name: &str) -> anyhow::Result<CreatedProject> {
@@ -178,48 +143,5 @@ pub async fn authenticate(
         None => Err(ApiError::Unauthorized(
             "the API token is not valid for this project",
         )),
-    }
-}
-
-/// How long a loaded project is trusted before it is read again. Projects
-/// change rarely (`herald vapid rotate` runs in another process); a few
-/// seconds of staleness saves a query on every request.
-const CACHE_TTL: Duration = Duration::from_secs(10);
-
-/// Projects recently loaded, shared by the request handlers.
-#[derive(Clone, Default)]
-pub struct Cache {
-    entries: Arc<RwLock<HashMap<String, CacheEntry>>>,
-}
-
-/// When a project was loaded, and what.
-type CacheEntry = (Instant, Arc<Project>);
-
-impl Cache {
-    /// Like [`load`], answering from memory when the entry is fresh.
-    pub async fn load(&self, db: &Db, id: &str) -> Result<Arc<Project>, ApiError> {
-        self.load_if_older(db, id, None).await
-    }
-
-    /// Like [`Cache::load`], but also reads the database when the entry was
-    /// loaded before `since`.
-    pub async fn load_if_older(
-        &self,
-        db: &Db,
-        id: &str,
-        since: Option<Instant>,
-    ) -> Result<Arc<Project>, ApiError> {
-        if let Ok(entries) = self.entries.read()
-            && let Some((at, project)) = entries.get(id)
-            && at.elapsed() < CACHE_TTL
-            && since.is_none_or(|since| *at >= since)
-        {
-            return Ok(project.clone());
-        }
-        let project = Arc::new(load(db, id).await?);
-        if let Ok(mut entries) = self.entries.write() {
-            entries.insert(id.to_string(), (Instant::now(), project.clone()));
-        }
-        Ok(project)
     }
 }

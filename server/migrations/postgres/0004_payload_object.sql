@@ -1,0 +1,4 @@
+-- notifications.payload becomes a whole JSON object (the notification's
+-- content, read back into a typed value): rows written before held its
+-- members without the outer braces.
+update notifications set payload = '{' || payload || '}' where payload not like '{%';
