@@ -1,19 +1,77 @@
 //! The database: one pool, SQLite or PostgreSQL, chosen by the URL.
 //!
 //! Both engines run the same queries through sqlx's `Any` driver. Queries use
-//! `$1`-style placeholders, which SQLite also understands; the few places
-//! where the engines differ (row locks, how a write transaction starts) ask
-//! [`Db::engine`]. The migrations live in `migrations/sqlite` and
-//! `migrations/postgres`: the same tables, numbered alike, each in its
-//! engine's dialect.
+//! `$1`-style placeholders, which SQLite also understands. Where the engines
+//! differ (row locks, how a write transaction starts), the difference is
+//! typed: a write transaction is a [`Tx`] that knows its engine, and the
+//! store modules ask it for the lock clause, so no caller can forget it.
+//! The migrations live in `migrations/sqlite` and `migrations/postgres`:
+//! the same tables, numbered alike, each in its engine's dialect.
 
 use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
-/// A transaction on either engine.
-pub type Tx = Transaction<'static, Any>;
+/// A write transaction on either engine, knowing which.
+///
+/// It derefs to the connection, so queries run on `&mut *tx`. Row locks
+/// come from [`Tx::lock`] and [`Tx::lock_skipping`]: on SQLite the write
+/// transaction already excludes every other writer, on PostgreSQL rows read
+/// to be changed must be locked.
+pub struct Tx {
+    inner: Transaction<'static, Any>,
+    engine: Engine,
+}
+
+impl Tx {
+    /// Which engine it runs on.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// ` for update` on PostgreSQL, nothing on SQLite: appended to a
+    /// `select` whose rows this transaction will change.
+    pub fn lock(&self) -> &'static str {
+        match self.engine {
+            Engine::Sqlite => "",
+            Engine::Postgres => " for update",
+        }
+    }
+
+    /// ` for update skip locked` on PostgreSQL (claimers take disjoint rows
+    /// without waiting on each other), nothing on SQLite.
+    pub fn lock_skipping(&self) -> &'static str {
+        match self.engine {
+            Engine::Sqlite => "",
+            Engine::Postgres => " for update skip locked",
+        }
+    }
+
+    /// Makes the changes durable.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.inner.commit().await
+    }
+
+    /// Drops the changes.
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.inner.rollback().await
+    }
+}
+
+impl Deref for Tx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+}
 
 /// Which database engine is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,13 +127,14 @@ impl Db {
                 .with_context(|| format!("cannot open the {engine:?} database"))
             }
         };
+        // A few connections per core for reads: more only make the
+        // database's workers fight over the same CPUs (measured with
+        // subscribe-bench on 2 cores, PostgreSQL: 32 → 2,446 req/s, 8 → 2,962).
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
+        let readers = (cores * 4).clamp(4, 64);
         Ok(match engine {
             Engine::Postgres => {
-                // A few connections per core: more only make PostgreSQL's
-                // backends fight over the same CPUs (measured with
-                // subscribe-bench on 2 cores: 32 → 2,446 req/s, 8 → 2,962).
-                let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
-                let pool = connect((cores * 4).clamp(4, 64)).await?;
+                let pool = connect(readers).await?;
                 Self {
                     writer: pool.clone(),
                     pool,
@@ -85,11 +144,7 @@ impl Db {
             Engine::Sqlite => {
                 // The writer first: it creates the file and switches it to WAL.
                 let writer = connect(1).await?;
-                // A few connections per core: more only make PostgreSQL's
-                // backends fight over the same CPUs (measured with
-                // subscribe-bench on 2 cores: 32 → 2,446 req/s, 8 → 2,962).
-                let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
-                let pool = connect((cores * 4).clamp(4, 64)).await?;
+                let pool = connect(readers).await?;
                 Self {
                     pool,
                     writer,
@@ -133,28 +188,22 @@ impl Db {
     /// `SQLITE_BUSY` when another writer got in between, and the busy timeout
     /// does not retry that case. Taking the lock up front makes writers queue.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
-        match self.engine {
-            Engine::Sqlite => self.writer.begin_with("begin immediate").await,
-            Engine::Postgres => self.writer.begin().await,
-        }
+        let inner = match self.engine {
+            Engine::Sqlite => self.writer.begin_with("begin immediate").await?,
+            Engine::Postgres => self.writer.begin().await?,
+        };
+        Ok(Tx {
+            inner,
+            engine: self.engine,
+        })
     }
 
-    /// ` for update` on PostgreSQL, nothing on SQLite (whose write
-    /// transactions are already exclusive).
-    pub fn for_update(&self) -> &'static str {
-        match self.engine {
-            Engine::Sqlite => "",
-            Engine::Postgres => " for update",
-        }
-    }
-
-    /// ` for update skip locked` on PostgreSQL (claimers take disjoint rows
-    /// without waiting on each other), nothing on SQLite.
-    pub fn skip_locked(&self) -> &'static str {
-        match self.engine {
-            Engine::Sqlite => "",
-            Engine::Postgres => " for update skip locked",
-        }
+    /// Whether the database answers (`/healthz`).
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("select 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
     }
 
     /// Closes every connection.

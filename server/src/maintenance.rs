@@ -10,12 +10,7 @@ use std::time::Duration;
 /// Deletes subscriptions opted out more than `retention_days` ago.
 pub async fn purge_opted_out(db: &Db, retention_days: u32) -> Result<u64, sqlx::Error> {
     let cutoff = now_ms() - i64::from(retention_days) * 24 * 60 * 60 * 1000;
-    let done =
-        sqlx::query("delete from subscriptions where status = 'opted_out' and opted_out_at < $1")
-            .bind(cutoff)
-            .execute(db.writer())
-            .await?;
-    Ok(done.rows_affected())
+    crate::subscriptions::store::purge_opted_out(db, cutoff).await
 }
 
 /// Runs both chores now and then every hour, until the task is dropped.

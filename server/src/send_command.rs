@@ -30,7 +30,7 @@ pub async fn run(
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut tx = db.begin_write().await?;
-    let accepted = service::send(&mut tx, db.engine(), &request.project, &send)
+    let accepted = service::send(&mut tx, &request.project, &send)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     tx.commit().await?;

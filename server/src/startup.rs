@@ -144,7 +144,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
 }
 
 async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    sqlx::query("select 1").execute(state.db.pool()).await?;
+    state.db.ping().await?;
     Ok(Json(json!({ "status": "ok" })))
 }
 

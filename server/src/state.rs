@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 /// Shared by every handler.
-#[derive(Clone)]
+#[derive(Clone, axum::extract::FromRef)]
 pub struct AppState {
     /// The database.
     pub db: Db,

@@ -3,7 +3,6 @@
 //! what the push service answered. It sits between the notifications (what
 //! to send, to whom) and Web Push (how).
 //!
-//! - [`queue`]: fan-out, claims with leases, outcomes (SQL).
 //! - `handle`: starting and stopping; `worker`: the loop and the total
 //!   concurrency; `sender`: one push, from connection slot to outcome;
 //!   `signing`: VAPID signers per project; `origins`: slots per push-service
@@ -11,7 +10,6 @@
 
 mod handle;
 mod origins;
-pub mod queue;
 mod recorder;
 mod sender;
 mod signing;

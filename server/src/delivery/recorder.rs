@@ -3,8 +3,8 @@
 //! goes into the next one), so a busy engine makes a few large updates
 //! instead of one per message.
 
-use super::queue::{self, Record};
 use crate::db::Db;
+use crate::queue::{self, Record};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, mpsc};

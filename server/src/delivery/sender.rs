@@ -4,9 +4,10 @@
 
 use super::Config;
 use super::origins::Origins;
-use super::queue::{self, Claimed, Record};
 use super::signing::Signing;
 use crate::db::Db;
+use crate::notifications::content::Content;
+use crate::queue::{self, Claimed, Record};
 use crate::time::now_ms;
 use crate::webpush::crypto;
 use crate::webpush::request::{self, Message};
@@ -51,7 +52,7 @@ impl From<PushError> for Failure {
 impl Sender {
     /// One attempt at one delivery; `None` when the engine is stopping and
     /// the delivery is left to its lease.
-    pub(super) async fn attempt(&self, d: &Claimed) -> Option<Record> {
+    pub(super) async fn attempt(&self, d: &Claimed, content: Option<&Content>) -> Option<Record> {
         if d.stale {
             return Some(Record::Cancelled);
         }
@@ -79,7 +80,7 @@ impl Sender {
         {
             return Some(Record::Cancelled);
         }
-        let result = self.post(d, &origin).await;
+        let result = self.post(d, content, &origin).await;
         if let Err(Failure::Transient(e)) = &result {
             if self.stopping.load(Ordering::SeqCst) {
                 return None;
@@ -92,7 +93,12 @@ impl Sender {
         Some(self.record_for(d, result))
     }
 
-    async fn post(&self, d: &Claimed, origin: &str) -> Result<u16, Failure> {
+    async fn post(
+        &self,
+        d: &Claimed,
+        content: Option<&Content>,
+        origin: &str,
+    ) -> Result<u16, Failure> {
         let signed = Instant::now();
         let signers = self
             .signing
@@ -104,9 +110,7 @@ impl Sender {
         let auth = URL_SAFE_NO_PAD
             .decode(d.auth.expose())
             .map_err(|e| message(&e))?;
-        let content = d
-            .content
-            .as_ref()
+        let content = content
             .ok_or_else(|| Failure::Message("the stored notification cannot be read".into()))?;
         let plaintext = content.plaintext(d.notification_id, d.id);
         let body = crypto::encrypt(&p256dh, &auth, plaintext.as_bytes()).map_err(|e| match e {

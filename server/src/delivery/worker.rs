@@ -4,9 +4,12 @@
 //! recorder.
 
 use super::Config;
-use super::queue::{self, Claimed, Record};
 use super::sender::Sender;
 use crate::db::Db;
+use crate::notifications::content::Content;
+use crate::notifications::fanout;
+use crate::queue::{self, Claimed, Record};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -83,7 +86,7 @@ impl Worker {
 
     /// One fan-out step; whether there was one to take.
     async fn fan_out(&self) -> bool {
-        match queue::fan_out(&self.db, self.config.fanout_batch).await {
+        match fanout::step(&self.db, self.config.fanout_batch).await {
             Ok(did) => did,
             Err(e) => {
                 tracing::warn!(error = %crate::db::describe_error(e), "fan-out step failed");
@@ -92,16 +95,35 @@ impl Worker {
         }
     }
 
-    async fn claim(&self, room: usize) -> Vec<Claimed> {
+    /// Claims up to `room` deliveries, each with its notification's
+    /// content (read once per notification in the batch).
+    async fn claim(&self, room: usize) -> Vec<Job> {
         if room == 0 {
             return Vec::new();
         }
-        queue::claim(&self.db, room as i64, self.config.lease.as_millis() as i64)
+        let claimed = queue::claim(&self.db, room as i64, self.config.lease.as_millis() as i64)
             .await
             .unwrap_or_else(|e| {
                 tracing::warn!(error = %crate::db::describe_error(e), "claiming deliveries failed");
                 Vec::new()
+            });
+        let mut contents: HashMap<i64, Option<Arc<Content>>> = HashMap::new();
+        claimed
+            .into_iter()
+            .map(|claimed| {
+                let content = contents
+                    .entry(claimed.notification_id)
+                    .or_insert_with(|| match Content::from_stored(&claimed.payload) {
+                        Ok(content) => Some(Arc::new(content)),
+                        Err(e) => {
+                            tracing::error!(notification = claimed.notification_id, error = %e, "the stored notification content cannot be read; its deliveries fail");
+                            None
+                        }
+                    })
+                    .clone();
+                Job { claimed, content }
             })
+            .collect()
     }
 
     /// Work is in flight: let a good number of slots free up before the
@@ -115,9 +137,19 @@ impl Worker {
         }
     }
 
-    async fn deliver(self: Arc<Self>, delivery: Claimed, _permit: OwnedSemaphorePermit) {
-        if let Some(record) = self.sender.attempt(&delivery).await {
-            let _ = self.outcomes.send((delivery.id, record));
+    async fn deliver(self: Arc<Self>, job: Job, _permit: OwnedSemaphorePermit) {
+        if let Some(record) = self
+            .sender
+            .attempt(&job.claimed, job.content.as_deref())
+            .await
+        {
+            let _ = self.outcomes.send((job.claimed.id, record));
         }
     }
+}
+
+/// A claimed delivery and what it shows (`None`: unreadable, it fails).
+struct Job {
+    claimed: Claimed,
+    content: Option<Arc<Content>>,
 }

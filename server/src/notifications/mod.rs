@@ -4,13 +4,16 @@
 //! - [`request`]: the validated send (content, TTL, urgency, topic, schedule).
 //! - [`tags`]: tag expressions, bounded, and their flat SQL.
 //! - [`target`]: uids, tag expressions, topics, broadcast, and their SQL.
-//! - [`service`]: send, progress, cancel.
+//! - [`service`]: send, progress, cancel; [`fanout`]: audiences expanded
+//!   in batches; [`store`]: the rows and audience queries.
 //! - [`routes`]: the HTTP adapters.
 
 pub mod content;
+pub mod fanout;
 pub mod request;
 pub mod routes;
 pub mod service;
+pub mod store;
 pub mod tags;
 pub mod target;
 

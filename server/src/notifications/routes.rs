@@ -48,7 +48,7 @@ async fn send_notification(
         Begun::Fresh(m) => m,
         Begun::Replay(replay) => return Ok(replay),
     };
-    let accepted = service::send(m.tx(), state.db.engine(), &project_id, &send).await?;
+    let accepted = service::send(m.tx(), &project_id, &send).await?;
     let response = m.finish(StatusCode::ACCEPTED, &accepted).await?;
     state.wake_delivery();
     Ok(response)

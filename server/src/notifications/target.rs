@@ -93,6 +93,17 @@ impl Target {
     }
 
     /// The JSON stored with the notification.
+    pub fn to_stored(&self) -> String {
+        serde_json::to_string(&self.to_body()).unwrap_or_else(|_| unreachable!("targets serialise"))
+    }
+
+    /// Reads a stored target back, checking it as a request's would be.
+    pub fn from_stored(text: &str) -> Result<Self, String> {
+        let body: TargetBody = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        Self::parse(body).map_err(|e| e.to_string())
+    }
+
+    /// The target as the API takes it.
     pub fn to_body(&self) -> TargetBody {
         match self {
             Self::Uids(uids) => TargetBody {

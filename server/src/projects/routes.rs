@@ -1,15 +1,24 @@
 //! `GET /api/v1/projects/{project}/vapid-public-key`: the key browsers pass
 //! to `pushManager.subscribe()` as the `applicationServerKey`.
+//!
+//! The router takes any state that yields the database and the project
+//! cache (axum's `FromRef`), so this module needs nothing above it.
 
+use super::Cache;
+use crate::db::Db;
 use crate::error::ApiError;
-use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::{FromRef, Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
 /// The project routes browsers call.
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Db: FromRef<S>,
+    Cache: FromRef<S>,
+{
     Router::new().route(
         "/api/v1/projects/{project}/vapid-public-key",
         get(get_vapid_public_key),
@@ -17,9 +26,10 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn get_vapid_public_key(
-    State(state): State<AppState>,
+    State(db): State<Db>,
+    State(projects): State<Cache>,
     Path(project): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let project = state.projects.load(&state.db, &project).await?;
+    let project = projects.load(&db, &project).await?;
     Ok(Json(json!({ "key": project.vapid_public_key })))
 }

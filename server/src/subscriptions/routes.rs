@@ -130,15 +130,9 @@ async fn begin(
     )
 }
 
-fn ctx<'a>(
-    state: &AppState,
-    m: &'a mut Mutation,
-    project: &'a Project,
-    client: &'a ClientInfo,
-) -> Ctx<'a> {
+fn ctx<'a>(m: &'a mut Mutation, project: &'a Project, client: &'a ClientInfo) -> Ctx<'a> {
     Ctx {
         tx: m.tx(),
-        lock: state.db.for_update(),
         origin: Origin { project, client },
     }
 }
@@ -175,7 +169,7 @@ async fn upsert_subscription(
         Ok(started) => started,
         Err(replay) => return Ok(replay),
     };
-    let (created, st) = service::upsert(&mut ctx(&state, &mut m, &project, &client), req).await?;
+    let (created, st) = service::upsert(&mut ctx(&mut m, &project, &client), req).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -193,7 +187,7 @@ async fn get_status(
     let (endpoint, auth) = body.value.parse()?;
     let project = state.projects.load(&state.db, &project_id).await?;
     let mut conn = state.db.pool().acquire().await?;
-    let sub = store::find(&mut conn, &project.id, endpoint.hash(), "")
+    let sub = store::find(&mut conn, &project.id, endpoint.hash())
         .await?
         .ok_or_else(|| ApiError::NotFound("no subscription with this endpoint".into()))?;
     if !auth.matches_stored(sub.auth.expose()) {
@@ -219,7 +213,7 @@ async fn assign_uid(
         Ok(started) => started,
         Err(replay) => return Ok(replay),
     };
-    let mut ctx = ctx(&state, &mut m, &project, &client);
+    let mut ctx = ctx(&mut m, &project, &client);
     let st =
         service::assign_uid(&mut ctx, &endpoint, &auth, &uid, b.uid_signature.as_deref()).await?;
     m.finish(StatusCode::OK, &st).await
@@ -238,12 +232,7 @@ async fn remove_uid(
         Ok(started) => started,
         Err(replay) => return Ok(replay),
     };
-    let st = service::remove_uid(
-        &mut ctx(&state, &mut m, &project, &client),
-        &endpoint,
-        &auth,
-    )
-    .await?;
+    let st = service::remove_uid(&mut ctx(&mut m, &project, &client), &endpoint, &auth).await?;
     m.finish(StatusCode::OK, &st).await
 }
 
@@ -276,7 +265,7 @@ async fn update_preferences(
         Ok(started) => started,
         Err(replay) => return Ok(replay),
     };
-    let mut ctx = ctx(&state, &mut m, &project, &client);
+    let mut ctx = ctx(&mut m, &project, &client);
     let st = service::update_preferences(&mut ctx, &endpoint, &auth, prefs).await?;
     m.finish(StatusCode::OK, &st).await
 }
@@ -294,12 +283,7 @@ async fn opt_out(
         Ok(started) => started,
         Err(replay) => return Ok(replay),
     };
-    let st = service::opt_out(
-        &mut ctx(&state, &mut m, &project, &client),
-        &endpoint,
-        &auth,
-    )
-    .await?;
+    let st = service::opt_out(&mut ctx(&mut m, &project, &client), &endpoint, &auth).await?;
     m.finish(StatusCode::OK, &st).await
 }
 
@@ -325,7 +309,7 @@ async fn rotate(
         Ok(started) => started,
         Err(replay) => return Ok(replay),
     };
-    let mut ctx = ctx(&state, &mut m, &project, &client);
+    let mut ctx = ctx(&mut m, &project, &client);
     let st = service::rotate(
         &mut ctx,
         (&old_endpoint, &old_auth),

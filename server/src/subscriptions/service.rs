@@ -17,8 +17,6 @@ use serde_json::json;
 pub struct Ctx<'a> {
     /// The write transaction.
     pub tx: &'a mut Tx,
-    /// `Db::for_update()`.
-    pub lock: &'static str,
     /// Project and client, for the consent log.
     pub origin: Origin<'a>,
 }
@@ -83,7 +81,7 @@ impl Ctx<'_> {
         endpoint: &Endpoint,
         auth: &AuthSecret,
     ) -> Result<Subscription, ApiError> {
-        let sub = store::find(self.tx, &self.origin.project.id, endpoint.hash(), self.lock)
+        let sub = store::find_for_update(self.tx, &self.origin.project.id, endpoint.hash())
             .await?
             .ok_or_else(|| ApiError::NotFound("no subscription with this endpoint".into()))?;
         if !auth.matches_stored(sub.auth.expose()) {
@@ -171,7 +169,7 @@ pub async fn upsert(ctx: &mut Ctx<'_>, req: Subscribe) -> Result<(bool, State), 
         }
         return Ok((true, sub.state()));
     }
-    let existing = store::find(ctx.tx, &project_id, req.endpoint.hash(), ctx.lock).await?;
+    let existing = store::find_for_update(ctx.tx, &project_id, req.endpoint.hash()).await?;
     let mut sub = existing.ok_or_else(|| anyhow::anyhow!("subscription vanished during upsert"))?;
     if !req.auth.matches_stored(sub.auth.expose()) {
         return Err(ApiError::Forbidden(
@@ -259,7 +257,7 @@ pub async fn opt_out(
     }
     // Rule 5: in the same transaction, nothing queued or in flight for it
     // remains to be sent (also on a repeated opt-out, to be sure).
-    crate::delivery::queue::cancel_for_subscription(ctx.tx, sub.id).await?;
+    crate::queue::cancel::for_subscription(ctx.tx, sub.id).await?;
     Ok(sub.state())
 }
 
@@ -277,7 +275,7 @@ pub async fn rotate(
     let target = if endpoint.hash() == sub.endpoint_hash {
         None
     } else {
-        store::find(ctx.tx, &project_id, endpoint.hash(), ctx.lock).await?
+        store::find_for_update(ctx.tx, &project_id, endpoint.hash()).await?
     };
     let revived = if sub.status == Status::Expired {
         Status::Active

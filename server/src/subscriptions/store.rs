@@ -3,41 +3,12 @@
 //! together.
 
 use super::fields::{Endpoint, Frequency, Names};
+use crate::db::Tx;
 use crate::secret::Secret;
+pub use crate::states::Status;
 use crate::time::now_ms;
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
-
-/// Where a subscription stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Receives notifications.
-    Active,
-    /// The user opted out; nothing is sent.
-    OptedOut,
-    /// The push service said 404/410; nothing is sent.
-    Expired,
-}
-
-impl Status {
-    fn from_stored(s: &str) -> Self {
-        match s {
-            "active" => Self::Active,
-            "opted_out" => Self::OptedOut,
-            _ => Self::Expired,
-        }
-    }
-
-    /// The stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::OptedOut => "opted_out",
-            Self::Expired => "expired",
-        }
-    }
-}
 
 /// A stored subscription, minus the raw endpoint.
 #[derive(Debug, Clone)]
@@ -114,9 +85,27 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Subscription, sqlx::Error> {
     })
 }
 
-/// Finds a subscription by endpoint hash; `lock` is `Db::for_update()` when
-/// the caller will change it.
+/// Finds a subscription by endpoint hash, to read it.
 pub async fn find(
+    conn: &mut AnyConnection,
+    project_id: &str,
+    endpoint_hash: &str,
+) -> Result<Option<Subscription>, sqlx::Error> {
+    find_locking(conn, project_id, endpoint_hash, "").await
+}
+
+/// Finds a subscription by endpoint hash, locked for this transaction's
+/// change (PostgreSQL; SQLite's write transaction excludes others anyway).
+pub async fn find_for_update(
+    tx: &mut Tx,
+    project_id: &str,
+    endpoint_hash: &str,
+) -> Result<Option<Subscription>, sqlx::Error> {
+    let lock = tx.lock();
+    find_locking(tx, project_id, endpoint_hash, lock).await
+}
+
+async fn find_locking(
     conn: &mut AnyConnection,
     project_id: &str,
     endpoint_hash: &str,
@@ -166,9 +155,10 @@ pub async fn insert(
     let sql = format!(
         "insert into subscriptions (project_id, endpoint, endpoint_hash, p256dh, auth, uid, tags, topics,
                                     frequency, status, disclosure_version, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11, $11)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, {active}, $10, $11, $11)
          on conflict (project_id, endpoint_hash) do nothing
-         returning {COLUMNS}"
+         returning {COLUMNS}",
+        active = Status::Active.sql()
     );
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(project_id)
@@ -196,7 +186,7 @@ pub async fn save(conn: &mut AnyConnection, sub: &Subscription) -> Result<(), sq
         "update subscriptions
          set p256dh = $1, auth = $2, uid = $3, tags = $4, topics = $5, frequency = $6, status = $7,
              disclosure_version = $8, updated_at = $9,
-             opted_out_at = case when $7 = 'opted_out' then coalesce(opted_out_at, $9) else null end
+             opted_out_at = case when $7 = $11 then coalesce(opted_out_at, $9) else null end
          where id = $10",
     )
     .bind(&sub.p256dh)
@@ -209,9 +199,24 @@ pub async fn save(conn: &mut AnyConnection, sub: &Subscription) -> Result<(), sq
     .bind(sub.disclosure_version.as_deref())
     .bind(now)
     .bind(sub.id)
+    .bind(Status::OptedOut.as_str())
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Deletes subscriptions opted out before `cutoff` (Unix ms); the consent
+/// log keeps its rows (rule 6).
+pub async fn purge_opted_out(db: &crate::db::Db, cutoff: i64) -> Result<u64, sqlx::Error> {
+    let sql = format!(
+        "delete from subscriptions where status = {} and opted_out_at < $1",
+        Status::OptedOut.sql()
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(cutoff)
+        .execute(db.writer())
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// Moves a row to another endpoint (rotation), keeping everything else.

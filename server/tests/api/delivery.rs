@@ -754,3 +754,43 @@ async fn previous_key(app: TestApp) {
     assert_eq!(done["counts"]["failed"], 1, "{done}");
     assert_eq!(peer.received_for(&sub).len(), 1);
 }
+
+both_engines!(
+    a_notification_whose_stored_target_cannot_be_read_fails_saying_why,
+    unreadable_target
+);
+async fn unreadable_target(app: TestApp) {
+    let mut body = Browser::new().subscription();
+    body["tags"] = json!(["a"]);
+    assert_eq!(
+        app.mutate("POST", "/subscriptions", &body).await.status,
+        201
+    );
+    let later = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let id = app
+        .notify(json!({"title": "x", "send_at": later, "target": {"tags": "a"}}))
+        .await;
+    // Damaged behind Herald's back (a hand edit, a bad restore).
+    sqlx::query("update notifications set target = $1, send_at = 0 where id = $2")
+        .bind(r#"{"tags": "a &&"}"#)
+        .bind(id)
+        .execute(app.db.writer())
+        .await
+        .expect("update");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let progress = loop {
+        let progress = app.backend("GET", &format!("/notifications/{id}")).await;
+        if progress.body["status"] == "failed" || Instant::now() > deadline {
+            break progress.body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(progress["status"], "failed", "{progress}");
+    assert!(
+        progress["failure"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("stored target cannot be read"),
+        "{progress}"
+    );
+}

@@ -1,11 +1,10 @@
-//! Receipts from the service worker: a notification was shown (`delivered`)
-//! or clicked. Each kind is recorded once per delivery; repeats change
-//! nothing, so the worker can retry freely.
+//! `POST /api/v1/projects/{project}/receipts`: the service worker reports a
+//! notification shown or clicked.
 
+use super::store::{self, Kind};
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::state::AppState;
-use crate::time::now_ms;
 use axum::extract::{Path, State};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -37,29 +36,13 @@ async fn record_receipt(
     .ok_or_else(|| {
         ApiError::invalid("delivery", "must be the delivery id from the push payload")
     })?;
-    let column = match b.kind.as_deref() {
-        Some("delivered") => "delivered_at",
-        Some("clicked") => "clicked_at",
-        _ => return Err(ApiError::invalid("kind", "must be delivered or clicked")),
-    };
+    let kind = b
+        .kind
+        .as_deref()
+        .and_then(Kind::parse)
+        .ok_or_else(|| ApiError::invalid("kind", "must be delivered or clicked"))?;
     let project = state.projects.load(&state.db, &project_id).await?;
-    // A click implies the notification was shown, even if that receipt was lost.
-    let also = if column == "clicked_at" {
-        ", delivered_at = coalesce(delivered_at, $1)"
-    } else {
-        ""
-    };
-    let sql = format!(
-        "update deliveries set {column} = coalesce({column}, $1){also}
-         where id = $2 and notification_id in (select id from notifications where project_id = $3)"
-    );
-    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(now_ms())
-        .bind(delivery)
-        .bind(&project.id)
-        .execute(state.db.writer())
-        .await?;
-    if done.rows_affected() == 0 {
+    if !store::record(&state.db, &project.id, delivery, kind).await? {
         return Err(ApiError::NotFound(format!(
             "no delivery {delivery} in this project"
         )));
