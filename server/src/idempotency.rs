@@ -25,7 +25,7 @@ use sqlx::Row;
 pub const RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// A write in progress, with its idempotency key claimed.
-pub struct Mutation {
+pub struct Pending {
     tx: Tx,
     project_id: String,
     key: Option<String>,
@@ -34,7 +34,7 @@ pub struct Mutation {
 /// What starting a mutation found.
 pub enum Begun {
     /// First time this key is seen: go ahead.
-    Fresh(Mutation),
+    Fresh(Pending),
     /// The key was used before for this same request: send this answer again.
     Replay(Response),
 }
@@ -96,7 +96,7 @@ pub async fn begin(
             }
         }
     }
-    Ok(Begun::Fresh(Mutation {
+    Ok(Begun::Fresh(Pending {
         tx,
         project_id: project_id.to_string(),
         key,
@@ -149,7 +149,7 @@ fn json_response(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
-impl Mutation {
+impl Pending {
     /// The transaction to do the work in.
     pub fn tx(&mut self) -> &mut Tx {
         &mut self.tx

@@ -5,6 +5,7 @@
 //! `projects`, `users`, `notifications`, `delivery`, `receipts`. HTTP handlers and CLI subcommands are thin adapters
 //! over the same domain functions; data flows request → domain → store.
 
+pub mod backend;
 pub mod cli;
 pub mod consent;
 pub mod db;
@@ -15,6 +16,7 @@ pub mod guard;
 pub mod idempotency;
 pub mod identity;
 pub mod maintenance;
+pub mod mutation;
 pub mod notifications;
 pub mod projects;
 pub mod queue;

@@ -2,13 +2,12 @@
 
 use super::request::{Send, SendBody};
 use super::service;
+use crate::backend::Authorized;
 use crate::error::ApiError;
-use crate::extract::{BearerToken, IdempotencyKey, JsonBody};
-use crate::idempotency::{self, Begun};
-use crate::projects;
+use crate::mutation::{Body, Input, Mutation};
 use crate::state::AppState;
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, Uri};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -26,50 +25,46 @@ pub fn router() -> Router<AppState> {
         )
 }
 
+impl Body for SendBody {
+    type Valid = Send;
+    const BACKEND: bool = true;
+    fn validate(self, _: &Input<'_>) -> Result<Send, ApiError> {
+        Send::parse(self)
+    }
+}
+
 fn notification_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse()
         .map_err(|_| ApiError::NotFound(format!("no notification {raw:?} in this project")))
 }
 
+/// A retried send must not notify everyone twice: with a key, the send and
+/// the key's answer commit together, and a retry gets that answer.
 async fn send_notification(
-    State(state): State<AppState>,
-    Path(project_id): Path<String>,
-    token: BearerToken,
-    key: IdempotencyKey,
-    uri: Uri,
-    body: JsonBody<SendBody>,
+    Mutation(mut write, send): Mutation<SendBody>,
 ) -> Result<Response, ApiError> {
-    projects::authenticate(&state.db, &project_id, &token.0).await?;
-    let send = Send::parse(body.value)?;
-    // A retried send must not notify everyone twice: with a key, the send
-    // and the key's answer commit together, and a retry gets that answer.
-    let fingerprint = idempotency::fingerprint("POST", uri.path(), &body.raw);
-    let mut m = match idempotency::begin(&state.db, &project_id, key.0, &fingerprint).await? {
-        Begun::Fresh(m) => m,
-        Begun::Replay(replay) => return Ok(replay),
-    };
-    let accepted = service::send(m.tx(), &project_id, &send).await?;
-    let response = m.finish(StatusCode::ACCEPTED, &accepted).await?;
+    let project_id = write.project.id.clone();
+    let state = write.state.clone();
+    let accepted = service::send(write.tx(), &project_id, &send).await?;
+    let response = write.finish(StatusCode::ACCEPTED, &accepted).await?;
     state.wake_delivery();
     Ok(response)
 }
 
 async fn get_notification(
-    State(state): State<AppState>,
-    Path((project_id, id)): Path<(String, String)>,
-    token: BearerToken,
+    auth: Authorized,
+    Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    projects::authenticate(&state.db, &project_id, &token.0).await?;
-    let progress = service::progress(&state.db, &project_id, notification_id(&id)?).await?;
+    let id = notification_id(&id)?;
+    let progress = service::progress(&auth.state.db, &auth.project.id, id).await?;
     Ok(Json(progress).into_response())
 }
 
 async fn cancel_notification(
-    State(state): State<AppState>,
-    Path((project_id, id)): Path<(String, String)>,
-    token: BearerToken,
+    auth: Authorized,
+    Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    projects::authenticate(&state.db, &project_id, &token.0).await?;
-    let progress = service::cancel(&state.db, &project_id, notification_id(&id)?).await?;
+    let id = notification_id(&id)?;
+    let progress = service::cancel(&auth.state.db, &auth.project.id, id).await?;
     Ok(Json(progress).into_response())
 }

@@ -1,24 +1,22 @@
-//! HTTP adapters for the browser-facing subscription API. Each handler
-//! validates the body, claims the idempotency key, runs one domain
+//! HTTP adapters for the browser-facing subscription API. Each body type
+//! validates itself ([`Body`]); the [`Mutation`] extractor claims the
+//! idempotency key and opens the transaction; each handler runs one domain
 //! operation from [`super::service`] and stores the answer with the key.
 
 use super::fields::{AuthSecret, Endpoint, Frequency, Names, P256dh, disclosure_version};
-use super::service::{self, Ctx, Preferences, Subscribe};
+use super::service::{self, Ctx, Preferences, Rotation, Subscribe};
 use super::store;
-use crate::consent::Origin;
 use crate::error::ApiError;
-use crate::extract::{ClientInfo, IdempotencyKey, JsonBody};
-use crate::idempotency::{self, Begun, Mutation};
+use crate::extract::JsonBody;
 use crate::identity::Uid;
-use crate::projects::Project;
+use crate::mutation::{Body, Input, Mutation, Write};
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
-use std::sync::Arc;
 
 /// The subscription routes under `/api/v1/projects/{project}/subscriptions`.
 pub fn router() -> Router<AppState> {
@@ -30,6 +28,11 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{base}/preferences"), put(update_preferences))
         .route(&format!("{base}/opt-out"), post(opt_out))
         .route(&format!("{base}/rotate"), post(rotate))
+}
+
+fn ctx(write: &mut Write) -> Ctx<'_> {
+    let (tx, origin) = write.parts();
+    Ctx { tx, origin }
 }
 
 fn required<T>(field: &str, value: Option<T>) -> Result<T, ApiError> {
@@ -50,16 +53,11 @@ struct KeysBody {
     auth: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct UpsertBody {
-    endpoint: Option<String>,
-    keys: Option<KeysBody>,
-    uid: Option<String>,
-    uid_signature: Option<String>,
-    tags: Option<Vec<String>>,
-    topics: Option<Vec<String>>,
-    frequency: Option<String>,
-    disclosure_version: Option<String>,
+fn parse_keys(keys: Option<KeysBody>) -> Result<(P256dh, AuthSecret), ApiError> {
+    let keys = required("keys", keys)?;
+    let p256dh = P256dh::parse("keys.p256dh", &required("keys.p256dh", keys.p256dh)?)?;
+    let auth = AuthSecret::parse("keys.auth", &required("keys.auth", keys.auth)?)?;
+    Ok((p256dh, auth))
 }
 
 /// `{endpoint, auth}`: names a subscription and proves possession of it.
@@ -77,12 +75,62 @@ impl Owned {
     }
 }
 
+impl Body for Owned {
+    type Valid = (Endpoint, AuthSecret);
+    fn validate(self, _: &Input<'_>) -> Result<Self::Valid, ApiError> {
+        self.parse()
+    }
+}
+
+#[derive(Deserialize)]
+struct UpsertBody {
+    endpoint: Option<String>,
+    keys: Option<KeysBody>,
+    uid: Option<String>,
+    uid_signature: Option<String>,
+    tags: Option<Vec<String>>,
+    topics: Option<Vec<String>>,
+    frequency: Option<String>,
+    disclosure_version: Option<String>,
+}
+
+impl Body for UpsertBody {
+    type Valid = Subscribe;
+    fn validate(self, input: &Input<'_>) -> Result<Subscribe, ApiError> {
+        let (p256dh, auth) = parse_keys(self.keys)?;
+        let uid = self.uid.map(|u| Uid::parse("uid", &u)).transpose()?;
+        let endpoint = required("endpoint", self.endpoint)?;
+        Ok(Subscribe {
+            endpoint: Endpoint::parse("endpoint", &endpoint, &input.state.push_services)?,
+            p256dh,
+            auth,
+            uid: uid.map(|uid| (uid, self.uid_signature)),
+            tags: names("tags", self.tags)?,
+            topics: names("topics", self.topics)?,
+            frequency: frequency("frequency", self.frequency)?,
+            disclosure_version: disclosure_version(
+                "disclosure_version",
+                self.disclosure_version.as_deref(),
+            )?,
+        })
+    }
+}
+
 #[derive(Deserialize)]
 struct UidBody {
     #[serde(flatten)]
     owned: Owned,
     uid: Option<String>,
     uid_signature: Option<String>,
+}
+
+impl Body for UidBody {
+    type Valid = (Endpoint, AuthSecret, Uid, Option<String>);
+    fn validate(self, _: &Input<'_>) -> Result<Self::Valid, ApiError> {
+        let (endpoint, auth) = self.owned.parse()?;
+        let uid = Uid::parse("uid", &required("uid", self.uid)?)?;
+        Ok((endpoint, auth, uid, self.uid_signature))
+    }
 }
 
 #[derive(Deserialize)]
@@ -95,6 +143,29 @@ struct PreferencesBody {
     disclosure_version: Option<String>,
 }
 
+impl Body for PreferencesBody {
+    type Valid = (Endpoint, AuthSecret, Preferences);
+    fn validate(self, _: &Input<'_>) -> Result<Self::Valid, ApiError> {
+        let (endpoint, auth) = self.owned.parse()?;
+        let prefs = Preferences {
+            tags: names("tags", self.tags)?,
+            topics: names("topics", self.topics)?,
+            frequency: frequency("frequency", self.frequency)?,
+            disclosure_version: disclosure_version(
+                "disclosure_version",
+                self.disclosure_version.as_deref(),
+            )?,
+        };
+        if prefs.tags.is_none() && prefs.topics.is_none() && prefs.frequency.is_none() {
+            return Err(ApiError::invalid(
+                "tags",
+                "send at least one of tags, topics, frequency",
+            ));
+        }
+        Ok((endpoint, auth, prefs))
+    }
+}
+
 #[derive(Deserialize)]
 struct RotateBody {
     old_endpoint: Option<String>,
@@ -103,79 +174,36 @@ struct RotateBody {
     keys: Option<KeysBody>,
 }
 
-fn parse_keys(keys: Option<KeysBody>) -> Result<(P256dh, AuthSecret), ApiError> {
-    let keys = required("keys", keys)?;
-    let p256dh = P256dh::parse("keys.p256dh", &required("keys.p256dh", keys.p256dh)?)?;
-    let auth = AuthSecret::parse("keys.auth", &required("keys.auth", keys.auth)?)?;
-    Ok((p256dh, auth))
-}
-
-/// The shared start of every mutation: load the project, claim the key.
-/// `Err(response)` is a replay to send back as it is.
-async fn begin(
-    state: &AppState,
-    project_id: &str,
-    key: IdempotencyKey,
-    method: &str,
-    uri: &Uri,
-    raw: &[u8],
-) -> Result<Result<(Arc<Project>, Mutation), Response>, ApiError> {
-    let project = state.projects.load(&state.db, project_id).await?;
-    let fingerprint = idempotency::fingerprint(method, uri.path(), raw);
-    Ok(
-        match idempotency::begin(&state.db, &project.id, key.0, &fingerprint).await? {
-            Begun::Fresh(mutation) => Ok((project, mutation)),
-            Begun::Replay(response) => Err(response),
-        },
-    )
-}
-
-fn ctx<'a>(m: &'a mut Mutation, project: &'a Project, client: &'a ClientInfo) -> Ctx<'a> {
-    Ctx {
-        tx: m.tx(),
-        origin: Origin { project, client },
+impl Body for RotateBody {
+    type Valid = Rotation;
+    fn validate(self, input: &Input<'_>) -> Result<Rotation, ApiError> {
+        let old_endpoint = Endpoint::parse_existing(
+            "old_endpoint",
+            &required("old_endpoint", self.old_endpoint)?,
+        )?;
+        let old_auth = AuthSecret::parse("old_auth", &required("old_auth", self.old_auth)?)?;
+        let endpoint = required("endpoint", self.endpoint)?;
+        let endpoint = Endpoint::parse("endpoint", &endpoint, &input.state.push_services)?;
+        let (p256dh, auth) = parse_keys(self.keys)?;
+        Ok(Rotation {
+            old: (old_endpoint, old_auth),
+            endpoint,
+            p256dh,
+            auth,
+        })
     }
 }
 
 async fn upsert_subscription(
-    State(state): State<AppState>,
-    Path(project_id): Path<String>,
-    key: IdempotencyKey,
-    client: ClientInfo,
-    uri: Uri,
-    body: JsonBody<UpsertBody>,
+    Mutation(mut write, req): Mutation<UpsertBody>,
 ) -> Result<Response, ApiError> {
-    let b = body.value;
-    let (p256dh, auth) = parse_keys(b.keys)?;
-    let uid = b.uid.map(|u| Uid::parse("uid", &u)).transpose()?;
-    let req = Subscribe {
-        endpoint: Endpoint::parse(
-            "endpoint",
-            &required("endpoint", b.endpoint)?,
-            &state.push_services,
-        )?,
-        p256dh,
-        auth,
-        uid: uid.map(|uid| (uid, b.uid_signature)),
-        tags: names("tags", b.tags)?,
-        topics: names("topics", b.topics)?,
-        frequency: frequency("frequency", b.frequency)?,
-        disclosure_version: disclosure_version(
-            "disclosure_version",
-            b.disclosure_version.as_deref(),
-        )?,
-    };
-    let (project, mut m) = match begin(&state, &project_id, key, "POST", &uri, &body.raw).await? {
-        Ok(started) => started,
-        Err(replay) => return Ok(replay),
-    };
-    let (created, st) = service::upsert(&mut ctx(&mut m, &project, &client), req).await?;
+    let (created, state) = service::upsert(&mut ctx(&mut write), req).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    m.finish(status, &st).await
+    write.finish(status, &state).await
 }
 
 /// Reads a subscription's state; a read, so no idempotency key and no lock.
@@ -199,124 +227,41 @@ async fn get_status(
 }
 
 async fn assign_uid(
-    State(state): State<AppState>,
-    Path(project_id): Path<String>,
-    key: IdempotencyKey,
-    client: ClientInfo,
-    uri: Uri,
-    body: JsonBody<UidBody>,
+    Mutation(mut write, (endpoint, auth, uid, signature)): Mutation<UidBody>,
 ) -> Result<Response, ApiError> {
-    let b = body.value;
-    let (endpoint, auth) = b.owned.parse()?;
-    let uid = Uid::parse("uid", &required("uid", b.uid)?)?;
-    let (project, mut m) = match begin(&state, &project_id, key, "PUT", &uri, &body.raw).await? {
-        Ok(started) => started,
-        Err(replay) => return Ok(replay),
-    };
-    let mut ctx = ctx(&mut m, &project, &client);
-    let st =
-        service::assign_uid(&mut ctx, &endpoint, &auth, &uid, b.uid_signature.as_deref()).await?;
-    m.finish(StatusCode::OK, &st).await
+    let state = service::assign_uid(
+        &mut ctx(&mut write),
+        &endpoint,
+        &auth,
+        &uid,
+        signature.as_deref(),
+    )
+    .await?;
+    write.finish(StatusCode::OK, &state).await
 }
 
 async fn remove_uid(
-    State(state): State<AppState>,
-    Path(project_id): Path<String>,
-    key: IdempotencyKey,
-    client: ClientInfo,
-    uri: Uri,
-    body: JsonBody<Owned>,
+    Mutation(mut write, (endpoint, auth)): Mutation<Owned>,
 ) -> Result<Response, ApiError> {
-    let (endpoint, auth) = body.value.parse()?;
-    let (project, mut m) = match begin(&state, &project_id, key, "DELETE", &uri, &body.raw).await? {
-        Ok(started) => started,
-        Err(replay) => return Ok(replay),
-    };
-    let st = service::remove_uid(&mut ctx(&mut m, &project, &client), &endpoint, &auth).await?;
-    m.finish(StatusCode::OK, &st).await
+    let state = service::remove_uid(&mut ctx(&mut write), &endpoint, &auth).await?;
+    write.finish(StatusCode::OK, &state).await
 }
 
 async fn update_preferences(
-    State(state): State<AppState>,
-    Path(project_id): Path<String>,
-    key: IdempotencyKey,
-    client: ClientInfo,
-    uri: Uri,
-    body: JsonBody<PreferencesBody>,
+    Mutation(mut write, (endpoint, auth, prefs)): Mutation<PreferencesBody>,
 ) -> Result<Response, ApiError> {
-    let b = body.value;
-    let (endpoint, auth) = b.owned.parse()?;
-    let prefs = Preferences {
-        tags: names("tags", b.tags)?,
-        topics: names("topics", b.topics)?,
-        frequency: frequency("frequency", b.frequency)?,
-        disclosure_version: disclosure_version(
-            "disclosure_version",
-            b.disclosure_version.as_deref(),
-        )?,
-    };
-    if prefs.tags.is_none() && prefs.topics.is_none() && prefs.frequency.is_none() {
-        return Err(ApiError::invalid(
-            "tags",
-            "send at least one of tags, topics, frequency",
-        ));
-    }
-    let (project, mut m) = match begin(&state, &project_id, key, "PUT", &uri, &body.raw).await? {
-        Ok(started) => started,
-        Err(replay) => return Ok(replay),
-    };
-    let mut ctx = ctx(&mut m, &project, &client);
-    let st = service::update_preferences(&mut ctx, &endpoint, &auth, prefs).await?;
-    m.finish(StatusCode::OK, &st).await
+    let state = service::update_preferences(&mut ctx(&mut write), &endpoint, &auth, prefs).await?;
+    write.finish(StatusCode::OK, &state).await
 }
 
 async fn opt_out(
-    State(state): State<AppState>,
-    Path(project_id): Path<String>,
-    key: IdempotencyKey,
-    client: ClientInfo,
-    uri: Uri,
-    body: JsonBody<Owned>,
+    Mutation(mut write, (endpoint, auth)): Mutation<Owned>,
 ) -> Result<Response, ApiError> {
-    let (endpoint, auth) = body.value.parse()?;
-    let (project, mut m) = match begin(&state, &project_id, key, "POST", &uri, &body.raw).await? {
-        Ok(started) => started,
-        Err(replay) => return Ok(replay),
-    };
-    let st = service::opt_out(&mut ctx(&mut m, &project, &client), &endpoint, &auth).await?;
-    m.finish(StatusCode::OK, &st).await
+    let state = service::opt_out(&mut ctx(&mut write), &endpoint, &auth).await?;
+    write.finish(StatusCode::OK, &state).await
 }
 
-async fn rotate(
-    State(state): State<AppState>,
-    Path(project_id): Path<String>,
-    key: IdempotencyKey,
-    client: ClientInfo,
-    uri: Uri,
-    body: JsonBody<RotateBody>,
-) -> Result<Response, ApiError> {
-    let b = body.value;
-    let old_endpoint =
-        Endpoint::parse_existing("old_endpoint", &required("old_endpoint", b.old_endpoint)?)?;
-    let old_auth = AuthSecret::parse("old_auth", &required("old_auth", b.old_auth)?)?;
-    let endpoint = Endpoint::parse(
-        "endpoint",
-        &required("endpoint", b.endpoint)?,
-        &state.push_services,
-    )?;
-    let (p256dh, auth) = parse_keys(b.keys)?;
-    let (project, mut m) = match begin(&state, &project_id, key, "POST", &uri, &body.raw).await? {
-        Ok(started) => started,
-        Err(replay) => return Ok(replay),
-    };
-    let mut ctx = ctx(&mut m, &project, &client);
-    let st = service::rotate(
-        &mut ctx,
-        (&old_endpoint, &old_auth),
-        &endpoint,
-        &p256dh,
-        &auth,
-    )
-    .await?;
-    m.finish(StatusCode::OK, &st).await
+async fn rotate(Mutation(mut write, rotation): Mutation<RotateBody>) -> Result<Response, ApiError> {
+    let state = service::rotate(&mut ctx(&mut write), rotation).await?;
+    write.finish(StatusCode::OK, &state).await
 }

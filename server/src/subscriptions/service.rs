@@ -41,6 +41,18 @@ pub struct Subscribe {
     pub disclosure_version: Option<String>,
 }
 
+/// A browser's replaced subscription (`pushsubscriptionchange`).
+pub struct Rotation {
+    /// The old endpoint and the proof of possessing it.
+    pub old: (Endpoint, AuthSecret),
+    /// The new endpoint.
+    pub endpoint: Endpoint,
+    /// The new public key.
+    pub p256dh: P256dh,
+    /// The new auth secret.
+    pub auth: AuthSecret,
+}
+
 /// Routing preferences to change; `None` leaves a field as it is.
 #[derive(Default)]
 pub struct Preferences {
@@ -263,14 +275,15 @@ pub async fn opt_out(
 
 /// The browser replaced a subscription (`pushsubscriptionchange`): carry
 /// uid, tags, topics and frequency from the old endpoint to the new one.
-pub async fn rotate(
-    ctx: &mut Ctx<'_>,
-    old: (&Endpoint, &AuthSecret),
-    endpoint: &Endpoint,
-    p256dh: &P256dh,
-    auth: &AuthSecret,
-) -> Result<State, ApiError> {
-    let mut sub = ctx.owned(old.0, old.1).await?;
+pub async fn rotate(ctx: &mut Ctx<'_>, rotation: Rotation) -> Result<State, ApiError> {
+    let Rotation {
+        old,
+        endpoint,
+        p256dh,
+        auth,
+    } = rotation;
+    let (endpoint, p256dh, auth) = (&endpoint, &p256dh, &auth);
+    let mut sub = ctx.owned(&old.0, &old.1).await?;
     let project_id = ctx.origin.project.id.clone();
     let target = if endpoint.hash() == sub.endpoint_hash {
         None

@@ -1,20 +1,18 @@
 //! `GET` and `DELETE /api/v1/projects/{project}/users/{uid}/subscriptions`.
 
-use super::store;
-use crate::consent::{self, Event, Kind, Origin};
+use super::{service, store};
+use crate::backend::Authorized;
 use crate::error::ApiError;
-use crate::extract::{BearerToken, ClientInfo, IdempotencyKey};
-use crate::idempotency::{self, Begun};
 use crate::identity::Uid;
-use crate::projects::{self, Project};
+use crate::mutation::{Body, Input, Mutation};
 use crate::state::AppState;
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, Uri};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
+use serde::Deserialize;
 use serde_json::json;
-use std::sync::Arc;
 
 /// `GET` and `DELETE /api/v1/projects/{project}/users/{uid}/subscriptions`.
 pub fn router() -> Router<AppState> {
@@ -24,63 +22,39 @@ pub fn router() -> Router<AppState> {
     )
 }
 
-async fn authorised(
-    state: &AppState,
-    project_id: &str,
-    token: &BearerToken,
-) -> Result<Arc<Project>, ApiError> {
-    projects::authenticate(&state.db, project_id, &token.0).await?;
-    state.projects.load(&state.db, project_id).await
-}
-
 async fn list_user_subscriptions(
-    State(state): State<AppState>,
-    Path((project_id, uid)): Path<(String, String)>,
-    token: BearerToken,
+    auth: Authorized,
+    Path((_, uid)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let project = authorised(&state, &project_id, &token).await?;
     let uid = Uid::parse("uid", &uid)?;
-    let subscriptions = store::list(&state.db, &project.id, &uid).await?;
+    let subscriptions = store::list(&auth.state.db, &auth.project.id, &uid).await?;
     Ok(Json(
         json!({ "uid": uid.as_str(), "subscriptions": subscriptions }),
     ))
 }
 
-async fn log_out_everywhere(
-    State(state): State<AppState>,
-    Path((project_id, uid)): Path<(String, String)>,
-    token: BearerToken,
-    key: IdempotencyKey,
-    client: ClientInfo,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    let project = authorised(&state, &project_id, &token).await?;
-    let uid = Uid::parse("uid", &uid)?;
-    let fingerprint = idempotency::fingerprint("DELETE", uri.path(), b"");
-    let mut m = match idempotency::begin(&state.db, &project.id, key.0, &fingerprint).await? {
-        Begun::Fresh(m) => m,
-        Begun::Replay(response) => return Ok(response),
-    };
-    let bound = store::lock_bound(m.tx(), &project.id, &uid).await?;
-    let origin = Origin {
-        project: &project,
-        client: &client,
-    };
-    for sub in &bound {
-        let event = Event {
-            subscription_id: sub.id,
-            endpoint_hash: &sub.endpoint_hash,
-            kind: Kind::UidRemove,
-            scope: json!({ "by": "backend" }),
-            uid: Some(uid.as_str()),
-            disclosure_version: sub.disclosure_version.as_deref(),
-        };
-        consent::record(m.tx(), &origin, event).await?;
+/// The DELETE's request is its path: the uid.
+#[derive(Deserialize)]
+struct LogOutEverywhere {}
+
+impl Body for LogOutEverywhere {
+    type Valid = Uid;
+    const BACKEND: bool = true;
+    const READS_BODY: bool = false;
+    fn validate(self, input: &Input<'_>) -> Result<Uid, ApiError> {
+        Uid::parse("uid", input.params.get("uid").map_or("", String::as_str))
     }
-    store::unbind(m.tx(), &project.id, &uid).await?;
-    m.finish(
-        StatusCode::OK,
-        &json!({ "uid": uid.as_str(), "logged_out": bound.len() }),
-    )
-    .await
+}
+
+async fn log_out_everywhere(
+    Mutation(mut write, uid): Mutation<LogOutEverywhere>,
+) -> Result<Response, ApiError> {
+    let (tx, origin) = write.parts();
+    let logged_out = service::log_out_everywhere(tx, &origin, &uid).await?;
+    write
+        .finish(
+            StatusCode::OK,
+            &json!({ "uid": uid.as_str(), "logged_out": logged_out }),
+        )
+        .await
 }
