@@ -45,7 +45,7 @@ pub async fn authenticate<S: Send + Sync>(
     project_id: &str,
 ) -> Result<(), ApiError> {
     let token = BearerToken::from_request_parts(parts, state).await?;
-    projects::authenticate(&app.db, project_id, &token.0).await
+    Ok(projects::authenticate(&app.db, project_id, &token.0).await?)
 }
 
 impl<S> FromRequestParts<S> for Authorized

@@ -5,7 +5,7 @@
 //! JWT (HS256, `sub` = uid, `exp` required). Anything else is refused before
 //! any data changes.
 
-use crate::error::ApiError;
+use crate::invalid::Invalid;
 use crate::secret::Secret;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -32,11 +32,11 @@ pub struct Uid(String);
 
 impl Uid {
     /// Validates a uid sent in field `field`.
-    pub fn parse(field: &str, s: &str) -> Result<Self, ApiError> {
+    pub fn parse(field: &str, s: &str) -> Result<Self, Invalid> {
         if is_valid_name(s, 200) {
             Ok(Self(s.to_string()))
         } else {
-            Err(ApiError::invalid(
+            Err(Invalid::new(
                 field,
                 "must be 1 to 200 characters of letters, digits and _-=@,.;",
             ))
@@ -49,18 +49,32 @@ impl Uid {
     }
 }
 
-/// Checks `signature` for `uid` with the project secret; 403 unless it is a
-/// valid HMAC or an unexpired JWT for exactly this uid.
+/// Why a uid's signature is refused (the HTTP edge answers 403).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    /// No signature at all.
+    #[error(
+        "uid_signature is required to bind a uid: HMAC-SHA256(project secret, uid) in hex, or a JWT signed with the project secret"
+    )]
+    Missing,
+    /// An HMAC that is not this uid's.
+    #[error("uid_signature does not match the uid")]
+    Mismatch,
+    /// A JWT that is malformed, foreign, expired or for another uid.
+    #[error("uid_signature token {0}")]
+    Token(&'static str),
+}
+
+/// Checks `signature` for `uid` with the project secret: it must be a valid
+/// HMAC or an unexpired JWT for exactly this uid.
 pub fn verify_signature(
     secret: &Secret<String>,
     uid: &Uid,
     signature: Option<&str>,
-) -> Result<(), ApiError> {
+) -> Result<(), SignatureError> {
     let signature = signature.unwrap_or_default().trim();
     if signature.is_empty() {
-        return Err(ApiError::Forbidden(
-            "uid_signature is required to bind a uid: HMAC-SHA256(project secret, uid) in hex, or a JWT signed with the project secret".into(),
-        ));
+        return Err(SignatureError::Missing);
     }
     let key = secret.expose().as_bytes();
     if signature.contains('.') {
@@ -76,8 +90,8 @@ fn mac(key: &[u8]) -> HmacSha256 {
         .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
 }
 
-fn verify_hmac(key: &[u8], uid: &Uid, signature: &str) -> Result<(), ApiError> {
-    let wrong = || ApiError::Forbidden("uid_signature does not match the uid".into());
+fn verify_hmac(key: &[u8], uid: &Uid, signature: &str) -> Result<(), SignatureError> {
+    let wrong = || SignatureError::Mismatch;
     let bytes = hex::decode(signature.to_ascii_lowercase()).map_err(|_| wrong())?;
     let mut mac = mac(key);
     mac.update(uid.as_str().as_bytes());
@@ -99,8 +113,8 @@ struct JwtClaims {
 /// Verifies an HS256 JWT by hand: the only algorithm accepted is HS256, so
 /// none of the "alg: none" / key-confusion pitfalls of general JWT libraries
 /// apply, and the check fits on a screen.
-fn verify_jwt(key: &[u8], uid: &Uid, token: &str) -> Result<(), ApiError> {
-    let bad = |why: &str| ApiError::Forbidden(format!("uid_signature token {why}"));
+fn verify_jwt(key: &[u8], uid: &Uid, token: &str) -> Result<(), SignatureError> {
+    let bad = SignatureError::Token;
     let Some((signing_input, signature)) = token.rsplit_once('.') else {
         return Err(bad("is not a JWT (header.claims.signature)"));
     };

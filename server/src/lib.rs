@@ -15,6 +15,7 @@ pub mod extract;
 pub mod guard;
 pub mod idempotency;
 pub mod identity;
+pub mod invalid;
 pub mod maintenance;
 pub mod mutation;
 pub mod notifications;

@@ -113,9 +113,12 @@ impl IntoResponse for Rejection {
     }
 }
 
-impl From<ApiError> for Rejection {
-    fn from(error: ApiError) -> Self {
-        Self::Refused(error)
+impl<E> From<E> for Rejection
+where
+    ApiError: From<E>,
+{
+    fn from(error: E) -> Self {
+        Self::Refused(error.into())
     }
 }
 

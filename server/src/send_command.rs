@@ -25,14 +25,12 @@ pub async fn run(
     config: delivery::Config,
 ) -> anyhow::Result<()> {
     let body: SendBody = serde_json::from_value(request.body)?;
-    let send = Send::parse(body).map_err(|e| anyhow::anyhow!("{e}"))?;
-    crate::projects::load(db, &request.project)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let send = Send::parse(body)?;
+    crate::projects::load(db, &request.project).await?;
     let mut tx = db.begin_write().await?;
     let accepted = service::send(&mut tx, &request.project, &send)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(crate::db::describe_error)?;
     tx.commit().await?;
     eprintln!(
         "notification {} queued for {} subscriptions",
@@ -50,9 +48,7 @@ pub async fn run(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     loop {
-        let progress = service::progress(db, &request.project, accepted.id)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let progress = service::progress(db, &request.project, accepted.id).await?;
         let c = &progress.counts;
         let finished = c.sent + c.failed + c.expired + c.cancelled;
         bar.set_position(finished.max(0) as u64);

@@ -29,7 +29,7 @@ impl Body for SendBody {
     type Valid = Send;
     const BACKEND: bool = true;
     fn validate(self, _: &Input<'_>) -> Result<Send, ApiError> {
-        Send::parse(self)
+        Ok(Send::parse(self)?)
     }
 }
 

@@ -12,11 +12,24 @@ use super::request::Send;
 use super::store::{self, NewNotification};
 use super::target::Target;
 use crate::db::{Db, Tx};
-use crate::error::ApiError;
 use crate::queue::{self, counts::InState, enqueue::Audience};
 use crate::states::DeliveryState;
 use crate::time::now_ms;
 use serde::Serialize;
+
+/// Why a notification could not be read or cancelled.
+#[derive(Debug, thiserror::Error)]
+pub enum NotificationError {
+    /// Not this project's, or no such notification (404).
+    #[error("no notification {0} in this project")]
+    NotFound(i64),
+    /// Cancelling came too late (409).
+    #[error("sending has started; only a notification nothing of which was sent can be cancelled")]
+    Started,
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
 
 /// The answer to a send.
 #[derive(Debug, Serialize)]
@@ -29,7 +42,7 @@ pub struct Accepted {
 
 /// Stores a notification and its deliveries (or its fan-out plan) in the
 /// caller's write transaction.
-pub async fn send(tx: &mut Tx, project_id: &str, send: &Send) -> Result<Accepted, ApiError> {
+pub async fn send(tx: &mut Tx, project_id: &str, send: &Send) -> Result<Accepted, sqlx::Error> {
     let now = now_ms();
     let send_at = send.send_at.unwrap_or(now).max(now);
     let expires_at = send_at + send.ttl * 1000;
@@ -106,10 +119,10 @@ pub struct Progress {
 }
 
 /// Reads a notification's progress; 404 when it is not this project's.
-pub async fn progress(db: &Db, project_id: &str, id: i64) -> Result<Progress, ApiError> {
+pub async fn progress(db: &Db, project_id: &str, id: i64) -> Result<Progress, NotificationError> {
     let stored = store::find(db, project_id, id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no notification {id} in this project")))?;
+        .ok_or(NotificationError::NotFound(id))?;
     let by_state = queue::counts::by_state(db, id).await?;
     let mut counts = Counts::default();
     let (mut written, mut attempted) = (0, 0);
@@ -156,16 +169,14 @@ pub async fn progress(db: &Db, project_id: &str, id: i64) -> Result<Progress, Ap
 }
 
 /// Cancels a notification nothing of which was sent yet; 409 otherwise.
-pub async fn cancel(db: &Db, project_id: &str, id: i64) -> Result<Progress, ApiError> {
+pub async fn cancel(db: &Db, project_id: &str, id: i64) -> Result<Progress, NotificationError> {
     let mut tx = db.begin_write().await?;
     let cancelled = store::lock_cancelled(&mut tx, project_id, id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no notification {id} in this project")))?;
+        .ok_or(NotificationError::NotFound(id))?;
     if !cancelled {
         if queue::cancel::started(&mut tx, id).await? {
-            return Err(ApiError::Conflict(
-                "sending has started; only a notification nothing of which was sent can be cancelled".into(),
-            ));
+            return Err(NotificationError::Started);
         }
         queue::cancel::for_notification(&mut tx, id).await?;
         store::set_cancelled(&mut tx, id).await?;

@@ -15,8 +15,8 @@
 //! deeper than 1,000 levels.
 
 use crate::db::Engine;
-use crate::error::ApiError;
 use crate::identity::{EXTRA_CHARS, is_valid_name};
+use crate::invalid::Invalid;
 
 /// Longest expression, in characters.
 pub const MAX_CHARS: usize = 2000;
@@ -102,9 +102,9 @@ pub fn contains(column: &str, name: &str, engine: Engine) -> String {
 }
 
 /// Parses a tag expression; errors say which limit or where (1-based column).
-pub fn parse(text: &str) -> Result<Expr, ApiError> {
+pub fn parse(text: &str) -> Result<Expr, Invalid> {
     if text.chars().count() > MAX_CHARS {
-        return Err(ApiError::invalid(
+        return Err(Invalid::new(
             FIELD,
             format!("is longer than {MAX_CHARS} characters"),
         ));
@@ -117,7 +117,7 @@ pub fn parse(text: &str) -> Result<Expr, ApiError> {
     };
     parser.skip_space();
     if parser.pos == parser.chars.len() {
-        return Err(ApiError::invalid(
+        return Err(Invalid::new(
             FIELD,
             "must be a tag expression, e.g. \"vip && !churned\"",
         ));
@@ -140,8 +140,8 @@ struct Parser {
 }
 
 impl Parser {
-    fn error(&self, what: &str) -> ApiError {
-        ApiError::invalid(FIELD, format!("{what} at column {}", self.pos + 1))
+    fn error(&self, what: &str) -> Invalid {
+        Invalid::new(FIELD, format!("{what} at column {}", self.pos + 1))
     }
 
     fn skip_space(&mut self) {
@@ -163,10 +163,10 @@ impl Parser {
         true
     }
 
-    fn enter(&mut self) -> Result<(), ApiError> {
+    fn enter(&mut self) -> Result<(), Invalid> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(ApiError::invalid(
+            return Err(Invalid::new(
                 FIELD,
                 format!(
                     "nests parentheses and ! more than {MAX_DEPTH} deep (at column {})",
@@ -177,7 +177,7 @@ impl Parser {
         Ok(())
     }
 
-    fn or(&mut self) -> Result<Expr, ApiError> {
+    fn or(&mut self) -> Result<Expr, Invalid> {
         let mut any = vec![self.and()?];
         while self.eat("||") {
             any.push(self.and()?);
@@ -185,7 +185,7 @@ impl Parser {
         Ok(join(any, false))
     }
 
-    fn and(&mut self) -> Result<Expr, ApiError> {
+    fn and(&mut self) -> Result<Expr, Invalid> {
         let mut all = vec![self.unary()?];
         while self.eat("&&") {
             all.push(self.unary()?);
@@ -193,7 +193,7 @@ impl Parser {
         Ok(join(all, true))
     }
 
-    fn unary(&mut self) -> Result<Expr, ApiError> {
+    fn unary(&mut self) -> Result<Expr, Invalid> {
         if self.eat("!") {
             self.enter()?;
             let inner = self.unary()?;
@@ -216,7 +216,7 @@ impl Parser {
         self.tag()
     }
 
-    fn tag(&mut self) -> Result<Expr, ApiError> {
+    fn tag(&mut self) -> Result<Expr, Invalid> {
         self.skip_space();
         let start = self.pos;
         while self
@@ -236,7 +236,7 @@ impl Parser {
         self.tags += 1;
         if self.tags > MAX_TAGS {
             self.pos = start;
-            return Err(ApiError::invalid(
+            return Err(Invalid::new(
                 FIELD,
                 format!(
                     "names more than {MAX_TAGS} tags (tag {} is at column {})",

@@ -6,8 +6,8 @@
 
 use super::tags::{self, Expr, contains};
 use crate::db::Engine;
-use crate::error::ApiError;
 use crate::identity::{Uid, is_valid_name};
+use crate::invalid::Invalid;
 use serde::{Deserialize, Serialize};
 
 /// Most uids one notification may target.
@@ -45,7 +45,7 @@ pub struct TargetBody {
 
 impl Target {
     /// Validates `target`: exactly one of its forms.
-    pub fn parse(body: TargetBody) -> Result<Self, ApiError> {
+    pub fn parse(body: TargetBody) -> Result<Self, Invalid> {
         let given = [
             body.uids.is_some(),
             body.tags.is_some(),
@@ -53,14 +53,14 @@ impl Target {
             body.all.is_some(),
         ];
         if given.iter().filter(|g| **g).count() != 1 {
-            return Err(ApiError::invalid(
+            return Err(Invalid::new(
                 "target",
                 r#"must be exactly one of {"uids": [...]}, {"tags": "expr"}, {"topic": "name"}, {"all": true}"#,
             ));
         }
         if let Some(uids) = body.uids {
             if uids.is_empty() || uids.len() > MAX_UIDS {
-                return Err(ApiError::invalid(
+                return Err(Invalid::new(
                     "target.uids",
                     format!("must hold 1 to {MAX_UIDS} uids"),
                 ));
@@ -79,7 +79,7 @@ impl Target {
         }
         if let Some(topic) = body.topic {
             if !is_valid_name(&topic, 64) {
-                return Err(ApiError::invalid(
+                return Err(Invalid::new(
                     "target.topic",
                     "must be 1 to 64 characters of letters, digits and _-=@,.;",
                 ));
@@ -88,7 +88,7 @@ impl Target {
         }
         match body.all {
             Some(true) => Ok(Self::All),
-            _ => Err(ApiError::invalid("target.all", "must be true")),
+            _ => Err(Invalid::new("target.all", "must be true")),
         }
     }
 

@@ -2,9 +2,9 @@
 //! delivery engine.
 
 use super::Project;
+use super::ProjectError;
 use super::store::load;
 use crate::db::Db;
-use crate::error::ApiError;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -25,7 +25,7 @@ type CacheEntry = (Instant, Arc<Project>);
 
 impl Cache {
     /// Like [`load`], answering from memory when the entry is fresh.
-    pub async fn load(&self, db: &Db, id: &str) -> Result<Arc<Project>, ApiError> {
+    pub async fn load(&self, db: &Db, id: &str) -> Result<Arc<Project>, ProjectError> {
         self.load_if_older(db, id, None).await
     }
 
@@ -36,7 +36,7 @@ impl Cache {
         db: &Db,
         id: &str,
         since: Option<Instant>,
-    ) -> Result<Arc<Project>, ApiError> {
+    ) -> Result<Arc<Project>, ProjectError> {
         if let Ok(entries) = self.entries.read()
             && let Some((at, project)) = entries.get(id)
             && at.elapsed() < CACHE_TTL

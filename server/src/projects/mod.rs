@@ -12,6 +12,20 @@ use crate::secret::Secret;
 use serde::Serialize;
 
 pub use cache::Cache;
+
+/// Why a project could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    /// No project has this id (404).
+    #[error("no project with id {0:?}")]
+    NotFound(String),
+    /// The API token is not one of the project's (401).
+    #[error("the API token is not valid for this project")]
+    BadToken,
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
 pub use routes::router;
 pub use store::{authenticate, create, create_token, load, rotate_vapid};
 

@@ -4,9 +4,8 @@
 //! so a database leak does not leak working tokens; it is printed once, when
 //! created.
 
-use super::{CreatedProject, Project};
+use super::{CreatedProject, Project, ProjectError};
 use crate::db::Db;
-use crate::error::ApiError;
 use crate::secret::{Secret, random_hex, sha256_hex};
 use crate::time::now_ms;
 use crate::webpush::vapid;
@@ -100,7 +99,7 @@ pub async fn rotate_vapid(db: &Db, project_id: &str) -> anyhow::Result<String> {
 }
 
 /// Loads a project; 404 when the id is unknown.
-pub async fn load(db: &Db, id: &str) -> Result<Project, ApiError> {
+pub async fn load(db: &Db, id: &str) -> Result<Project, ProjectError> {
     let row = sqlx::query(
         "select id, secret, consent_salt, vapid_private_key, vapid_public_key,
                 previous_vapid_private_key, previous_vapid_public_key
@@ -109,7 +108,7 @@ pub async fn load(db: &Db, id: &str) -> Result<Project, ApiError> {
     .bind(id)
     .fetch_optional(db.pool())
     .await?
-    .ok_or_else(|| ApiError::NotFound(format!("no project with id {id:?}")))?;
+    .ok_or_else(|| ProjectError::NotFound(id.to_string()))?;
     Ok(Project {
         id: row.try_get("id")?,
         secret: Secret::new(row.try_get("secret")?),
@@ -132,7 +131,7 @@ pub async fn authenticate(
     db: &Db,
     project_id: &str,
     token: &Secret<String>,
-) -> Result<(), ApiError> {
+) -> Result<(), ProjectError> {
     let found = sqlx::query("select 1 from api_tokens where token_hash = $1 and project_id = $2")
         .bind(sha256_hex(token.expose()))
         .bind(project_id)
@@ -140,8 +139,6 @@ pub async fn authenticate(
         .await?;
     match found {
         Some(_) => Ok(()),
-        None => Err(ApiError::Unauthorized(
-            "the API token is not valid for this project",
-        )),
+        None => Err(ProjectError::BadToken),
     }
 }

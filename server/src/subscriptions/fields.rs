@@ -1,8 +1,8 @@
 //! Validated request fields of the subscription API. Each `parse` names the
 //! field it checks, so a 400 says exactly what to fix.
 
-use crate::error::ApiError;
 use crate::identity::is_valid_name;
+use crate::invalid::Invalid;
 use crate::secret::{Secret, sha256_hex};
 use crate::webpush::services::PushServices;
 use base64::Engine as _;
@@ -34,35 +34,34 @@ impl std::fmt::Debug for Endpoint {
 impl Endpoint {
     /// Validates a new endpoint in `field`: it must be on a push service
     /// Herald may deliver to.
-    pub fn parse(field: &str, s: &str, services: &PushServices) -> Result<Self, ApiError> {
+    pub fn parse(field: &str, s: &str, services: &PushServices) -> Result<Self, Invalid> {
         let (endpoint, url) = Self::parse_url(field, s)?;
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(ApiError::invalid(field, "must not carry credentials"));
+            return Err(Invalid::new(field, "must not carry credentials"));
         }
         services
             .check(&url)
-            .map_err(|refused| ApiError::invalid(field, refused.to_string()))?;
+            .map_err(|refused| Invalid::new(field, refused.to_string()))?;
         Ok(endpoint)
     }
 
     /// Validates the endpoint of a subscription the caller says exists (log
     /// out, opt out, ...): only its shape, since the stored row decides. An
     /// opt-out must work even for a push service no longer allowed.
-    pub fn parse_existing(field: &str, s: &str) -> Result<Self, ApiError> {
+    pub fn parse_existing(field: &str, s: &str) -> Result<Self, Invalid> {
         Ok(Self::parse_url(field, s)?.0)
     }
 
-    fn parse_url(field: &str, s: &str) -> Result<(Self, url::Url), ApiError> {
+    fn parse_url(field: &str, s: &str) -> Result<(Self, url::Url), Invalid> {
         if s.len() > MAX_ENDPOINT_BYTES {
-            return Err(ApiError::invalid(
+            return Err(Invalid::new(
                 field,
                 format!("must be at most {MAX_ENDPOINT_BYTES} bytes"),
             ));
         }
-        let url =
-            url::Url::parse(s).map_err(|_| ApiError::invalid(field, "must be an absolute URL"))?;
+        let url = url::Url::parse(s).map_err(|_| Invalid::new(field, "must be an absolute URL"))?;
         if !matches!(url.scheme(), "https" | "http") {
-            return Err(ApiError::invalid(field, "must be an https URL"));
+            return Err(Invalid::new(field, "must be an https URL"));
         }
         Ok((Self::from_stored(s.to_string()), url))
     }
@@ -98,11 +97,10 @@ pub struct P256dh(String);
 
 impl P256dh {
     /// Validates the key in `field`; stores it without padding.
-    pub fn parse(field: &str, s: &str) -> Result<Self, ApiError> {
-        let bytes =
-            decode_b64url(s).ok_or_else(|| ApiError::invalid(field, "must be base64url"))?;
+    pub fn parse(field: &str, s: &str) -> Result<Self, Invalid> {
+        let bytes = decode_b64url(s).ok_or_else(|| Invalid::new(field, "must be base64url"))?;
         if !crate::webpush::vapid::is_uncompressed_point(&bytes) {
-            return Err(ApiError::invalid(
+            return Err(Invalid::new(
                 field,
                 "must be an uncompressed P-256 public key (65 bytes, base64url)",
             ));
@@ -123,11 +121,11 @@ pub struct AuthSecret(Secret<Vec<u8>>);
 
 impl AuthSecret {
     /// Validates the secret in `field`.
-    pub fn parse(field: &str, s: &str) -> Result<Self, ApiError> {
+    pub fn parse(field: &str, s: &str) -> Result<Self, Invalid> {
         match decode_b64url(s) {
             Some(bytes) if bytes.len() == 16 => Ok(Self(Secret::new(bytes))),
-            Some(_) => Err(ApiError::invalid(field, "must decode to exactly 16 bytes")),
-            None => Err(ApiError::invalid(field, "must be base64url")),
+            Some(_) => Err(Invalid::new(field, "must decode to exactly 16 bytes")),
+            None => Err(Invalid::new(field, "must be base64url")),
         }
     }
 
@@ -149,16 +147,16 @@ pub struct Names(Vec<String>);
 
 impl Names {
     /// Validates the list in `field`.
-    pub fn parse(field: &str, list: &[String]) -> Result<Self, ApiError> {
+    pub fn parse(field: &str, list: &[String]) -> Result<Self, Invalid> {
         if list.len() > MAX_NAMES {
-            return Err(ApiError::invalid(
+            return Err(Invalid::new(
                 field,
                 format!("must hold at most {MAX_NAMES} entries"),
             ));
         }
         for (i, name) in list.iter().enumerate() {
             if !is_valid_name(name, MAX_NAME_CHARS) {
-                return Err(ApiError::invalid(
+                return Err(Invalid::new(
                     format!("{field}[{i}]"),
                     format!(
                         "must be 1 to {MAX_NAME_CHARS} characters of letters, digits and _-=@,.;"
@@ -198,9 +196,9 @@ pub enum Frequency {
 
 impl Frequency {
     /// Validates the value in `field`.
-    pub fn parse(field: &str, s: &str) -> Result<Self, ApiError> {
+    pub fn parse(field: &str, s: &str) -> Result<Self, Invalid> {
         Self::from_stored(s).ok_or_else(|| {
-            ApiError::invalid(
+            Invalid::new(
                 field,
                 "must be one of immediate, daily_digest, weekly_digest",
             )
@@ -228,13 +226,13 @@ impl Frequency {
 }
 
 /// Validates an optional disclosure version: 1..=64 visible characters.
-pub fn disclosure_version(field: &str, s: Option<&str>) -> Result<Option<String>, ApiError> {
+pub fn disclosure_version(field: &str, s: Option<&str>) -> Result<Option<String>, Invalid> {
     match s {
         None => Ok(None),
         Some(v) if !v.is_empty() && v.chars().count() <= 64 && !v.chars().any(char::is_control) => {
             Ok(Some(v.to_string()))
         }
-        Some(_) => Err(ApiError::invalid(field, "must be 1 to 64 characters")),
+        Some(_) => Err(Invalid::new(field, "must be 1 to 64 characters")),
     }
 }
 

@@ -9,6 +9,7 @@ use super::store;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::identity::Uid;
+use crate::invalid::Invalid;
 use crate::mutation::{Body, Input, Mutation, Write};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -35,15 +36,15 @@ fn ctx(write: &mut Write) -> Ctx<'_> {
     Ctx { tx, origin }
 }
 
-fn required<T>(field: &str, value: Option<T>) -> Result<T, ApiError> {
-    value.ok_or_else(|| ApiError::invalid(field, "is required"))
+fn required<T>(field: &str, value: Option<T>) -> Result<T, Invalid> {
+    value.ok_or_else(|| Invalid::new(field, "is required"))
 }
 
-fn names(field: &str, list: Option<Vec<String>>) -> Result<Option<Names>, ApiError> {
+fn names(field: &str, list: Option<Vec<String>>) -> Result<Option<Names>, Invalid> {
     list.map(|l| Names::parse(field, &l)).transpose()
 }
 
-fn frequency(field: &str, value: Option<String>) -> Result<Option<Frequency>, ApiError> {
+fn frequency(field: &str, value: Option<String>) -> Result<Option<Frequency>, Invalid> {
     value.map(|f| Frequency::parse(field, &f)).transpose()
 }
 
@@ -53,7 +54,7 @@ struct KeysBody {
     auth: Option<String>,
 }
 
-fn parse_keys(keys: Option<KeysBody>) -> Result<(P256dh, AuthSecret), ApiError> {
+fn parse_keys(keys: Option<KeysBody>) -> Result<(P256dh, AuthSecret), Invalid> {
     let keys = required("keys", keys)?;
     let p256dh = P256dh::parse("keys.p256dh", &required("keys.p256dh", keys.p256dh)?)?;
     let auth = AuthSecret::parse("keys.auth", &required("keys.auth", keys.auth)?)?;
@@ -68,7 +69,7 @@ struct Owned {
 }
 
 impl Owned {
-    fn parse(self) -> Result<(Endpoint, AuthSecret), ApiError> {
+    fn parse(self) -> Result<(Endpoint, AuthSecret), Invalid> {
         let endpoint = Endpoint::parse_existing("endpoint", &required("endpoint", self.endpoint)?)?;
         let auth = AuthSecret::parse("auth", &required("auth", self.auth)?)?;
         Ok((endpoint, auth))
@@ -78,7 +79,7 @@ impl Owned {
 impl Body for Owned {
     type Valid = (Endpoint, AuthSecret);
     fn validate(self, _: &Input<'_>) -> Result<Self::Valid, ApiError> {
-        self.parse()
+        Ok(self.parse()?)
     }
 }
 

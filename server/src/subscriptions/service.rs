@@ -9,9 +9,25 @@ use super::fields::{AuthSecret, Endpoint, Frequency, Names, P256dh};
 use super::store::{self, NewRow, State, Status, Subscription};
 use crate::consent::{self, Event, Kind, Origin};
 use crate::db::Tx;
-use crate::error::ApiError;
-use crate::identity::{self, Uid};
+use crate::identity::{self, SignatureError, Uid};
 use serde_json::json;
+
+/// Why a subscription operation was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SubscriptionError {
+    /// No subscription has this endpoint (404).
+    #[error("no subscription with this endpoint")]
+    NotFound,
+    /// The secret in this field is not the stored subscription's (403).
+    #[error("{0} does not match the subscription stored for this endpoint")]
+    NotYours(&'static str),
+    /// The uid's signature is refused (403).
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
 
 /// What every operation works with.
 pub struct Ctx<'a> {
@@ -73,7 +89,7 @@ impl Ctx<'_> {
         kind: Kind,
         scope: serde_json::Value,
         uid: Option<&str>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), SubscriptionError> {
         let event = Event {
             subscription_id: sub.id,
             endpoint_hash: &sub.endpoint_hash,
@@ -92,20 +108,22 @@ impl Ctx<'_> {
         &mut self,
         endpoint: &Endpoint,
         auth: &AuthSecret,
-    ) -> Result<Subscription, ApiError> {
+    ) -> Result<Subscription, SubscriptionError> {
         let sub = store::find_for_update(self.tx, &self.origin.project.id, endpoint.hash())
             .await?
-            .ok_or_else(|| ApiError::NotFound("no subscription with this endpoint".into()))?;
+            .ok_or(SubscriptionError::NotFound)?;
         if !auth.matches_stored(sub.auth.expose()) {
-            return Err(ApiError::Forbidden(
-                "auth does not match the subscription stored for this endpoint".into(),
-            ));
+            return Err(SubscriptionError::NotYours("auth"));
         }
         Ok(sub)
     }
 
     /// Binds `uid` (rule 1: taking it from any previous user), recording both sides.
-    async fn bind_uid(&mut self, sub: &mut Subscription, uid: &Uid) -> Result<(), ApiError> {
+    async fn bind_uid(
+        &mut self,
+        sub: &mut Subscription,
+        uid: &Uid,
+    ) -> Result<(), SubscriptionError> {
         if sub.uid.as_deref() == Some(uid.as_str()) {
             return Ok(());
         }
@@ -119,7 +137,11 @@ impl Ctx<'_> {
     }
 
     /// Applies preference changes, one consent row per field that changed.
-    async fn apply(&mut self, sub: &mut Subscription, prefs: Preferences) -> Result<(), ApiError> {
+    async fn apply(
+        &mut self,
+        sub: &mut Subscription,
+        prefs: Preferences,
+    ) -> Result<(), SubscriptionError> {
         if let Some(version) = prefs.disclosure_version {
             sub.disclosure_version = Some(version);
         }
@@ -153,7 +175,7 @@ fn opt_in_scope(sub: &Subscription) -> serde_json::Value {
 
 /// Subscribes: creates the subscription (`true`) or updates the existing one
 /// for this endpoint (`false`), re-activating it after an opt-out.
-pub async fn upsert(ctx: &mut Ctx<'_>, req: Subscribe) -> Result<(bool, State), ApiError> {
+pub async fn upsert(ctx: &mut Ctx<'_>, req: Subscribe) -> Result<(bool, State), SubscriptionError> {
     if let Some((uid, signature)) = &req.uid {
         identity::verify_signature(&ctx.origin.project.secret, uid, signature.as_deref())?;
     }
@@ -182,11 +204,10 @@ pub async fn upsert(ctx: &mut Ctx<'_>, req: Subscribe) -> Result<(bool, State), 
         return Ok((true, sub.state()));
     }
     let existing = store::find_for_update(ctx.tx, &project_id, req.endpoint.hash()).await?;
-    let mut sub = existing.ok_or_else(|| anyhow::anyhow!("subscription vanished during upsert"))?;
+    // The insert said it exists, in this same transaction.
+    let mut sub = existing.ok_or(SubscriptionError::NotFound)?;
     if !req.auth.matches_stored(sub.auth.expose()) {
-        return Err(ApiError::Forbidden(
-            "keys.auth does not match the subscription already stored for this endpoint".into(),
-        ));
+        return Err(SubscriptionError::NotYours("keys.auth"));
     }
     sub.p256dh = req.p256dh.as_str().to_string();
     let prefs = Preferences {
@@ -219,7 +240,7 @@ pub async fn assign_uid(
     auth: &AuthSecret,
     uid: &Uid,
     signature: Option<&str>,
-) -> Result<State, ApiError> {
+) -> Result<State, SubscriptionError> {
     identity::verify_signature(&ctx.origin.project.secret, uid, signature)?;
     let mut sub = ctx.owned(endpoint, auth).await?;
     ctx.bind_uid(&mut sub, uid).await?;
@@ -232,7 +253,7 @@ pub async fn remove_uid(
     ctx: &mut Ctx<'_>,
     endpoint: &Endpoint,
     auth: &AuthSecret,
-) -> Result<State, ApiError> {
+) -> Result<State, SubscriptionError> {
     let mut sub = ctx.owned(endpoint, auth).await?;
     if let Some(previous) = sub.uid.take() {
         ctx.record(&sub, Kind::UidRemove, json!({}), Some(&previous))
@@ -248,7 +269,7 @@ pub async fn update_preferences(
     endpoint: &Endpoint,
     auth: &AuthSecret,
     prefs: Preferences,
-) -> Result<State, ApiError> {
+) -> Result<State, SubscriptionError> {
     let mut sub = ctx.owned(endpoint, auth).await?;
     ctx.apply(&mut sub, prefs).await?;
     store::save(ctx.tx, &sub).await?;
@@ -260,7 +281,7 @@ pub async fn opt_out(
     ctx: &mut Ctx<'_>,
     endpoint: &Endpoint,
     auth: &AuthSecret,
-) -> Result<State, ApiError> {
+) -> Result<State, SubscriptionError> {
     let mut sub = ctx.owned(endpoint, auth).await?;
     if sub.status != Status::OptedOut {
         sub.status = Status::OptedOut;
@@ -275,7 +296,7 @@ pub async fn opt_out(
 
 /// The browser replaced a subscription (`pushsubscriptionchange`): carry
 /// uid, tags, topics and frequency from the old endpoint to the new one.
-pub async fn rotate(ctx: &mut Ctx<'_>, rotation: Rotation) -> Result<State, ApiError> {
+pub async fn rotate(ctx: &mut Ctx<'_>, rotation: Rotation) -> Result<State, SubscriptionError> {
     let Rotation {
         old,
         endpoint,
@@ -312,9 +333,7 @@ pub async fn rotate(ctx: &mut Ctx<'_>, rotation: Rotation) -> Result<State, ApiE
             // the worker's rotate arrived): keep that row, give it the old
             // one's routing data, and retire the old row.
             if !auth.matches_stored(new.auth.expose()) {
-                return Err(ApiError::Forbidden(
-                    "keys.auth does not match the subscription already stored for endpoint".into(),
-                ));
+                return Err(SubscriptionError::NotYours("keys.auth"));
             }
             new.uid = sub.uid.take();
             new.tags = sub.tags.clone();

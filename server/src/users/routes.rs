@@ -42,7 +42,10 @@ impl Body for LogOutEverywhere {
     const BACKEND: bool = true;
     const READS_BODY: bool = false;
     fn validate(self, input: &Input<'_>) -> Result<Uid, ApiError> {
-        Uid::parse("uid", input.params.get("uid").map_or("", String::as_str))
+        Ok(Uid::parse(
+            "uid",
+            input.params.get("uid").map_or("", String::as_str),
+        )?)
     }
 }
 
