@@ -8,7 +8,6 @@
 //! when an opted-out subscription is purged.
 
 use crate::db::Tx;
-use crate::extract::ClientInfo;
 use crate::projects::Project;
 use crate::secret::salted_hash;
 use crate::time::now_ms;
@@ -43,6 +42,15 @@ impl Kind {
             Self::UidRemove => "uid_remove",
         }
     }
+}
+
+/// Who sent the request, as the consent log records it (hashed).
+#[derive(Clone, Default)]
+pub struct ClientInfo {
+    /// The peer's IP address.
+    pub ip: Option<String>,
+    /// The `User-Agent` header.
+    pub user_agent: Option<String>,
 }
 
 /// Who asked: shared by every row one request writes.

@@ -7,10 +7,6 @@
 
 use crate::identity::SignatureError;
 use crate::invalid::Invalid;
-use crate::notifications::request::SendError;
-use crate::notifications::service::NotificationError;
-use crate::projects::ProjectError;
-use crate::subscriptions::service::SubscriptionError;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -87,7 +83,8 @@ impl ApiError {
     }
 }
 
-// Every domain's errors become HTTP here, and nowhere else.
+// The ground floor's errors become HTTP here; each domain maps its own
+// errors once, in its routes module (the HTTP edge of that domain).
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
@@ -107,48 +104,6 @@ impl From<Invalid> for ApiError {
 impl From<SignatureError> for ApiError {
     fn from(e: SignatureError) -> Self {
         Self::Forbidden(e.to_string())
-    }
-}
-
-impl From<ProjectError> for ApiError {
-    fn from(e: ProjectError) -> Self {
-        match e {
-            ProjectError::NotFound(_) => Self::NotFound(e.to_string()),
-            ProjectError::BadToken => {
-                Self::Unauthorized("the API token is not valid for this project")
-            }
-            ProjectError::Database(e) => e.into(),
-        }
-    }
-}
-
-impl From<SubscriptionError> for ApiError {
-    fn from(e: SubscriptionError) -> Self {
-        match e {
-            SubscriptionError::NotFound => Self::NotFound(e.to_string()),
-            SubscriptionError::NotYours(_) => Self::Forbidden(e.to_string()),
-            SubscriptionError::Signature(e) => e.into(),
-            SubscriptionError::Database(e) => e.into(),
-        }
-    }
-}
-
-impl From<SendError> for ApiError {
-    fn from(e: SendError) -> Self {
-        match e {
-            SendError::Invalid(e) => e.into(),
-            SendError::TooLarge { .. } => Self::TooLarge(e.to_string()),
-        }
-    }
-}
-
-impl From<NotificationError> for ApiError {
-    fn from(e: NotificationError) -> Self {
-        match e {
-            NotificationError::NotFound(_) => Self::NotFound(e.to_string()),
-            NotificationError::Started => Self::Conflict(e.to_string()),
-            NotificationError::Database(e) => e.into(),
-        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! shape, the `Idempotency-Key` header, the client's identity for the
 //! consent log, and the backend's bearer token.
 
+use crate::consent::ClientInfo;
 use crate::error::ApiError;
 use crate::secret::Secret;
 use axum::body::Bytes;
@@ -97,15 +98,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     }
 }
 
-/// Who sent the request, as the consent log records it (hashed later).
-#[derive(Clone, Default)]
-pub struct ClientInfo {
-    /// The peer's IP address.
-    pub ip: Option<String>,
-    /// The `User-Agent` header.
-    pub user_agent: Option<String>,
-}
-
+// Who sent the request, for the consent log (the type is consent's).
 impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
     type Rejection = std::convert::Infallible;
 

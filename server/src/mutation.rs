@@ -12,10 +12,11 @@
 //! back from here: handlers never see one.
 
 use crate::backend;
+use crate::consent::ClientInfo;
 use crate::consent::Origin;
 use crate::db::Tx;
 use crate::error::ApiError;
-use crate::extract::{ClientInfo, IdempotencyKey, JsonBody};
+use crate::extract::{IdempotencyKey, JsonBody};
 use crate::idempotency::{self, Begun, Pending};
 use crate::projects::Project;
 use crate::state::AppState;

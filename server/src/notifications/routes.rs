@@ -1,7 +1,9 @@
 //! HTTP adapters for the backend's notification API (Bearer token).
 
+use super::request::SendError;
 use super::request::{Send, SendBody};
 use super::service;
+use super::service::NotificationError;
 use crate::backend::Authorized;
 use crate::error::ApiError;
 use crate::mutation::{Body, Input, Mutation};
@@ -67,4 +69,24 @@ async fn cancel_notification(
     let id = notification_id(&id)?;
     let progress = service::cancel(&auth.state.db, &auth.project.id, id).await?;
     Ok(Json(progress).into_response())
+}
+
+// This domain's errors as HTTP answers: the one place they are mapped.
+impl From<SendError> for ApiError {
+    fn from(e: SendError) -> Self {
+        match e {
+            SendError::Invalid(e) => e.into(),
+            SendError::TooLarge { .. } => Self::TooLarge(e.to_string()),
+        }
+    }
+}
+
+impl From<NotificationError> for ApiError {
+    fn from(e: NotificationError) -> Self {
+        match e {
+            NotificationError::NotFound(_) => Self::NotFound(e.to_string()),
+            NotificationError::Started => Self::Conflict(e.to_string()),
+            NotificationError::Database(e) => e.into(),
+        }
+    }
 }

@@ -5,6 +5,7 @@
 //! cache (axum's `FromRef`), so this module needs nothing above it.
 
 use super::Cache;
+use super::ProjectError;
 use crate::db::Db;
 use crate::error::ApiError;
 use axum::extract::{FromRef, Path, State};
@@ -32,4 +33,17 @@ async fn get_vapid_public_key(
 ) -> Result<Json<Value>, ApiError> {
     let project = projects.load(&db, &project).await?;
     Ok(Json(json!({ "key": project.vapid_public_key })))
+}
+
+// This domain's errors as HTTP answers: the one place they are mapped.
+impl From<ProjectError> for ApiError {
+    fn from(e: ProjectError) -> Self {
+        match e {
+            ProjectError::NotFound(_) => Self::NotFound(e.to_string()),
+            ProjectError::BadToken => {
+                Self::Unauthorized("the API token is not valid for this project")
+            }
+            ProjectError::Database(e) => e.into(),
+        }
+    }
 }

@@ -4,6 +4,7 @@
 //! operation from [`super::service`] and stores the answer with the key.
 
 use super::fields::{AuthSecret, Endpoint, Frequency, Names, P256dh, disclosure_version};
+use super::service::SubscriptionError;
 use super::service::{self, Ctx, Preferences, Rotation, Subscribe};
 use super::store;
 use crate::error::ApiError;
@@ -265,4 +266,16 @@ async fn opt_out(
 async fn rotate(Mutation(mut write, rotation): Mutation<RotateBody>) -> Result<Response, ApiError> {
     let state = service::rotate(&mut ctx(&mut write), rotation).await?;
     write.finish(StatusCode::OK, &state).await
+}
+
+// This domain's errors as HTTP answers: the one place they are mapped.
+impl From<SubscriptionError> for ApiError {
+    fn from(e: SubscriptionError) -> Self {
+        match e {
+            SubscriptionError::NotFound => Self::NotFound(e.to_string()),
+            SubscriptionError::NotYours(_) => Self::Forbidden(e.to_string()),
+            SubscriptionError::Signature(e) => e.into(),
+            SubscriptionError::Database(e) => e.into(),
+        }
+    }
 }
