@@ -28,7 +28,11 @@ cp sdk-wasm/js/herald.js "$out/"
 node_modules/.bin/esbuild "$out/herald.js" --bundle --format=esm --minify --target=es2020 \
   --log-level=warning --outfile=dist/sdk/herald.js
 cp "$out/herald_sdk_bg.wasm" sdk-wasm/js/herald.d.ts dist/sdk/
-cp service-worker/herald-sw.js dist/sw/
+# The worker imports the sync protocol the SDK uses (sdk-wasm/js/sync.js):
+# bundled into one classic script, unminified, so importScripts() works and
+# a site can read what it loads.
+node_modules/.bin/esbuild service-worker/herald-sw.js --bundle --format=iife --target=es2020 \
+  --legal-comments=inline --log-level=warning --outfile=dist/sw/herald-sw.js
 total=0
 for f in dist/sdk/herald.js dist/sdk/herald_sdk_bg.wasm dist/sw/herald-sw.js; do
   gz=$(gzip -9c "$f" | wc -c)

@@ -33,20 +33,38 @@ function rename(pattern, to, what) {
   if (glue === before) throw new Error(`minify-wasm-names: ${what} not found in ${gluePath}`);
 }
 
+// wasm-bindgen's own imports come from "./herald_sdk_bg.js" (the glue's
+// `import0` object); a snippet's function that needs no glue (js/sync.js)
+// is imported straight from the snippet module. binaryen gives every
+// module one short name: the glue must hand all of them in that one object.
+const BG = './herald_sdk_bg.js';
 const oldModules = new Set(map.imports.map(([module]) => module));
 const newModules = new Set(
   WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(wasmPath))).map((i) => i.module),
 );
-if (oldModules.size !== 1 || newModules.size !== 1) {
-  throw new Error(`minify-wasm-names: expected one import module, got ${[...oldModules]} -> ${[...newModules]}`);
+if (!oldModules.has(BG) || newModules.size !== 1) {
+  throw new Error(`minify-wasm-names: expected ${BG} and one module after, got ${[...oldModules]} -> ${[...newModules]}`);
 }
-const [oldModule] = oldModules;
 const [newModule] = newModules;
-rename(new RegExp(`"${escape(oldModule)}":`, 'g'), `"${newModule}":`, `module "${oldModule}"`);
+rename(new RegExp(`"${escape(BG)}":`, 'g'), `"${newModule}":`, `module "${BG}"`);
 
 // Import functions are keys of the glue's imports object: `name: function(`.
-for (const [, from, to] of map.imports) {
-  rename(new RegExp(`(?<![\\w$])${escape(from)}(?=:)`, 'g'), to, `import ${from}`);
+const snippetEntries = [];
+for (const [module, from, to] of map.imports) {
+  if (module === BG) {
+    rename(new RegExp(`(?<![\\w$])${escape(from)}(?=:)`, 'g'), to, `import ${from}`);
+    continue;
+  }
+  // `"<snippet>": importN,` in the returned object names its namespace.
+  const entry = glue.match(new RegExp(`"${escape(module)}": (import\\d+),`));
+  if (!entry) throw new Error(`minify-wasm-names: module ${module} not found in ${gluePath}`);
+  snippetEntries.push(`${to}: ${entry[1]}.${from},`);
+}
+for (const module of oldModules) {
+  if (module !== BG) rename(new RegExp(`\\s*"${escape(module)}": import\\d+,`, 'g'), '', `module "${module}"`);
+}
+if (snippetEntries.length) {
+  rename(/const import0 = \{\n(\s*)__proto__: null,/, (m, indent) => `${m}\n${indent}${snippetEntries.join(`\n${indent}`)}`, 'import0');
 }
 // Exports are read as `wasm.name`; some (wasm-bindgen's abort hooks) are
 // not read by the glue at all, but none may be read any other way.

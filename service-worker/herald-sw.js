@@ -1,104 +1,20 @@
-/* Herald service worker glue.
+/*! Herald service worker glue.
  *
  * Register it on its own (`/herald-sw.js`) or load it into a site's existing
  * worker with importScripts('/herald-sw.js'). It only handles Herald's own
  * pushes (payloads carrying Herald's `id` and `delivery`) and notifications
  * it showed; everything else is left to the site's other handlers.
  *
- * State comes from the SDK's IndexedDB database `herald`: store `state`
- * (key `current`: server, project, endpoint, auth, vapid_key, ...) and store
- * `queue` (changes not yet acknowledged by the server, replayed here too).
+ * State and the queue of unacknowledged changes come from the SDK's
+ * IndexedDB database, through the sync protocol the page SDK uses too
+ * (sdk-wasm/js/sync.js, bundled in by `npm run build`: the built file is a
+ * classic script, so importScripts keeps working).
  */
+import { flush, loadMirror, newKey, retrying, saveMirror, send } from '../sdk-wasm/js/sync.js';
+
 (function () {
   'use strict';
-  const DB = 'herald';
-  const RETRIES = [1000, 2000, 5000, 10000];
-
-  function idb() {
-    return new Promise((resolve, reject) => {
-      const open = indexedDB.open(DB, 1);
-      open.onupgradeneeded = () => {
-        const db = open.result;
-        if (!db.objectStoreNames.contains('state')) db.createObjectStore('state');
-        if (!db.objectStoreNames.contains('queue')) db.createObjectStore('queue', { autoIncrement: true });
-      };
-      open.onsuccess = () => resolve(open.result);
-      open.onerror = () => reject(open.error);
-    });
-  }
-
-  async function store(name, mode, op) {
-    const db = await idb();
-    try {
-      return await new Promise((resolve, reject) => {
-        const request = op(db.transaction(name, mode).objectStore(name));
-        request.onsuccess = () => resolve(request.result);
-        request.onerror = () => reject(request.error);
-      });
-    } finally {
-      db.close();
-    }
-  }
-
-  const mirror = () => store('state', 'readonly', (s) => s.get('current')).catch(() => undefined);
-  const saveMirror = (m) => store('state', 'readwrite', (s) => s.put(m, 'current'));
-
-  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-  // Idempotency keys (randomUUID arrived in Chrome 92 and Safari 15.4).
-  const newKey = () =>
-    self.crypto.randomUUID ? self.crypto.randomUUID() : Array.from(self.crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(36)).join('-');
-
-  // One attempt: ['done', answer], ['refused', status] (4xx: retrying
-  // cannot help) or ['again'].
-  async function attempt(change) {
-    try {
-      const response = await fetch(change.url, {
-        method: change.method,
-        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': change.key },
-        body: change.body,
-      });
-      if (response.ok) return ['done', await response.json().catch(() => null)];
-      if (response.status === 429 || response.status >= 500) return ['again'];
-      return ['refused', response.status];
-    } catch (e) {
-      return ['again'];
-    }
-  }
-
-  // Replays the SDK's queue in order; true when it is empty afterwards.
-  // Each change is read by its key just before it is sent: the page may be
-  // replaying the same queue, and a change it already removed is skipped.
-  async function flush() {
-    let keys;
-    try {
-      keys = await store('queue', 'readonly', (s) => s.getAllKeys());
-    } catch (e) {
-      return true;
-    }
-    for (const key of keys) {
-      const change = await store('queue', 'readonly', (s) => s.get(key)).catch(() => undefined);
-      if (change === undefined) continue;
-      const [outcome] = await attempt(change);
-      if (outcome === 'again') return false;
-      await store('queue', 'readwrite', (s) => s.delete(key));
-    }
-    return true;
-  }
-
-  // Sends a change with the SDK's retry schedule; queues it if the server
-  // stays away. Answers like attempt(), or ['queued'].
-  async function send(method, url, body) {
-    const change = { key: newKey(), method, url, body: JSON.stringify(body) };
-    if (await flush()) {
-      for (const delay of [0, ...RETRIES]) {
-        if (delay) await sleep(delay);
-        const result = await attempt(change);
-        if (result[0] !== 'again') return result;
-      }
-    }
-    await store('queue', 'readwrite', (s) => s.add(change));
-    return ['queued'];
-  }
+  const mirror = () => loadMirror().catch(() => undefined);
 
   const api = (m, path) => `${m.server}/api/v1/projects/${m.project}${path}`;
 
@@ -108,12 +24,7 @@
     // Retried like a change, with one idempotency key; the server keeps
     // one receipt of each kind per delivery. One still failing after the
     // retries is not queued: it only feeds the statistics.
-    const change = { key: newKey(), method: 'POST', url: api(m, '/receipts'), body: JSON.stringify({ delivery, kind }) };
-    for (const delay of [0, ...RETRIES]) {
-      if (delay) await sleep(delay);
-      const [outcome] = await attempt(change);
-      if (outcome !== 'again') return;
-    }
+    await retrying({ key: newKey(), method: 'POST', url: api(m, '/receipts'), body: JSON.stringify({ delivery, kind }) });
   }
 
   function heraldPayload(event) {
@@ -189,16 +100,17 @@
           fresh = await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
         }
         const json = fresh.toJSON();
-        const body = { old_endpoint: m.endpoint, old_auth: m.auth, endpoint: json.endpoint, keys: json.keys };
-        let [outcome, answer] = await send('POST', api(m, '/subscriptions/rotate'), body);
-        if (outcome === 'refused' && (answer === 404 || answer === 403)) {
+        const body = JSON.stringify({ old_endpoint: m.endpoint, old_auth: m.auth, endpoint: json.endpoint, keys: json.keys });
+        let answer = await send('POST', api(m, '/subscriptions/rotate'), body);
+        if (!answer.queued && (answer.status === 404 || answer.status === 403)) {
           // The server no longer knows the old subscription: register the new one.
-          [outcome, answer] = await send('POST', api(m, '/subscriptions'), body);
+          answer = await send('POST', api(m, '/subscriptions'), body);
         }
-        if (outcome === 'refused') return; // the page's next load repairs it
+        if (!answer.queued && !answer.ok) return; // the page's next load repairs it
         // Done, or queued: then the queued change moves uid and preferences
         // when it lands, and the mirror already shows them.
-        const state = outcome === 'done' ? answer : m;
+        const done = !answer.queued;
+        const state = done ? answer.body || {} : m;
         await saveMirror({
           ...m,
           endpoint: json.endpoint,
@@ -208,7 +120,7 @@
           tags: state.tags ?? m.tags,
           topics: state.topics ?? m.topics,
           frequency: state.frequency ?? m.frequency,
-          acked_at: outcome === 'done' ? Date.now() : m.acked_at,
+          acked_at: done ? Date.now() : m.acked_at,
         });
       })(),
     );

@@ -3,8 +3,7 @@
 
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
-use crate::sdk::set;
-use crate::util::{cat, fetch, get};
+use crate::util::{cat, fetch, get, set};
 use alloc::string::String;
 use js_sys::Object;
 use wasm_bindgen::JsValue;

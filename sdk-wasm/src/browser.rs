@@ -59,7 +59,7 @@ pub async fn queried_permission() -> Option<String> {
         return None;
     }
     let query = js_sys::Object::new();
-    crate::util::put(&query, "name", &"notifications".into());
+    crate::util::set(&query, "name", "notifications");
     let status = wait(call(&permissions, "query", &[query.into()]).ok()?)
         .await
         .ok()?;

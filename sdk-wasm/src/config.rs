@@ -1,4 +1,4 @@
-//! `init` options.
+//! `init` options, and the one configuration every later command uses.
 
 use crate::error::{Code, Result};
 use crate::util::{cat, get};
@@ -48,7 +48,7 @@ impl Config {
             auth_endpoint: string(opts, "authEndpoint"),
             auth_headers: get(opts, "authHeaders")
                 .is_object()
-                .then(|| crate::sdk::json(&get(opts, "authHeaders"))),
+                .then(|| crate::util::json(&get(opts, "authHeaders"))),
             subscribe_timeout_ms: timeout.clamp(1.0, 600_000.0) as i32,
         })
     }
@@ -57,4 +57,21 @@ impl Config {
     pub fn url(&self, path: &str) -> String {
         cat(&[&self.server, "/api/v1/projects/", &self.project, path])
     }
+}
+
+/// The configuration `init` set. It is leaked on purpose: `init` runs once
+/// per page (a few hundred bytes each time it runs again), and a `&'static`
+/// saves a clone and its drop in every operation.
+static CONFIG: spin::Mutex<Option<&'static Config>> = spin::Mutex::new(None);
+
+/// Makes `config` the one every later command uses.
+pub fn configure(config: Config) -> &'static Config {
+    let config: &'static Config = alloc::boxed::Box::leak(alloc::boxed::Box::new(config));
+    *CONFIG.lock() = Some(config);
+    config
+}
+
+/// The configuration set by `init`.
+pub fn config() -> Result<&'static Config> {
+    CONFIG.lock().ok_or(Code::NotInitialized.into())
 }

@@ -2,13 +2,15 @@
 //! subscription with the IndexedDB mirror and the server, and fixes what
 //! differs (the server is the source of truth).
 
+use crate::api::{self, vapid_key};
 use crate::browser;
-use crate::config::Config;
+use crate::config::{Config, configure};
 use crate::error::{Code, Result};
+use crate::optout::opt_out;
 use crate::push::{self, Keys};
-use crate::sdk::{configure, opt_out, send, set, vapid_key};
 use crate::store::{self, Mirror};
 use crate::sync;
+use crate::util::set;
 use js_sys::Object;
 
 /// `init`: remembers the configuration, then quietly repairs drift.
@@ -63,12 +65,12 @@ pub(crate) async fn repair(config: &Config) -> Result<bool> {
         keys = push::keys(&fresh)?;
     } else if mirror
         .as_ref()
-        .is_some_and(|m| m.get("endpoint") == keys.endpoint && m.text("project") == config.project)
+        .is_some_and(|m| m.is(config, &keys.endpoint))
     {
         return Ok(true);
     }
     let vapid = server_key
-        .or_else(|| mirror.as_ref().map(|m| m.text("vapid_key")))
+        .or_else(|| mirror.as_ref().map(Mirror::vapid_key))
         .unwrap_or_default();
     rotate_or_upsert(config, mirror, &keys, &vapid).await?;
     Ok(true)
@@ -88,13 +90,12 @@ pub(crate) async fn rotate_or_upsert(
     let body = Object::new();
     set(&body, "endpoint", new.endpoint.clone());
     set(&body, "keys", new.keys.clone());
-    let old =
-        mirror.filter(|m| m.get("endpoint") != new.endpoint && m.text("project") == config.project);
+    let old = mirror.filter(|m| m.endpoint() != new.endpoint && m.project() == config.project);
     let mut state = match &old {
         Some(m) => {
-            set(&body, "old_endpoint", m.get("endpoint"));
-            set(&body, "old_auth", m.get("auth"));
-            send(config, "POST", "/subscriptions/rotate", &body).await
+            set(&body, "old_endpoint", m.endpoint());
+            set(&body, "old_auth", m.auth());
+            api::change(config, "POST", "/subscriptions/rotate", &body).await
         }
         None => Err(Code::NotSubscribed.into()),
     };
@@ -102,7 +103,7 @@ pub(crate) async fn rotate_or_upsert(
         && matches!(e.code, Code::NotSubscribed | Code::Forbidden)
     {
         // Unknown to the server (or not this browser's): a new subscription.
-        state = send(config, "POST", "/subscriptions", &body).await;
+        state = api::change(config, "POST", "/subscriptions", &body).await;
     }
     let mirror = Mirror::new(config, new, vapid);
     match state {

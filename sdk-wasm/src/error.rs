@@ -5,6 +5,7 @@
 //! The message stays a JS string: most come from the browser or the server
 //! and go back to the page, so copying them through Rust would only cost.
 
+use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 
 /// Why an SDK call failed: `error.code` in JS.
@@ -100,7 +101,9 @@ impl Error {
     /// The JS value handed to callers: an `Error` with `code` (and `status`).
     pub fn into_js(self) -> JsValue {
         let error = js_sys::Error::new("");
-        let set = |k: &str, v: JsValue| crate::util::put(&error, k, &v);
+        let set = |k: &str, v: JsValue| {
+            let _ = Reflect::set(&error, &k.into(), &v);
+        };
         set("message", self.message);
         set("name", "HeraldError".into());
         set("code", self.code.as_str().into());
@@ -114,7 +117,7 @@ impl Error {
 impl From<JsValue> for Error {
     fn from(value: JsValue) -> Self {
         // A DOMException or Error has a message; a rejection may be a bare string.
-        let message = crate::util::get(&value, "message");
+        let message = Reflect::get(&value, &"message".into()).unwrap_or(JsValue::UNDEFINED);
         let message = if message.is_string() {
             message
         } else if value.is_string() {

@@ -1,13 +1,17 @@
 //! Herald's browser SDK, compiled to WebAssembly.
 //!
+//! From the top floor down:
 //! - [`commands`]: the Pushpad-style `herald('subscribe', cb, opts)` API.
-//! - [`sdk`]: the operations (subscribe, uid, log out, opt out, preferences);
-//!   [`drift`]: `init` and drift repair; [`status`]: status; [`auth`]: signatures
-//!   from the site's `authEndpoint`.
-//! - [`browser`]: capability detection and silent permission checks.
-//! - [`push`]: the service worker registration and push subscription.
-//! - [`store`]: the IndexedDB mirror and queue; [`sync`]: the retrying server calls.
-//! - [`error`]: typed errors, converted to JS once, here.
+//! - [`sdk`]: the operations (subscribe, uid, log out, preferences, opt out);
+//!   [`status`]: status; [`drift`]: `init` and drift repair; [`optout`]: the
+//!   full opt-out.
+//! - [`api`]: the server's browser API; [`auth`]: signatures from the
+//!   site's `authEndpoint`; [`push`]: the worker registration and push
+//!   subscription; [`browser`]: capability and silent permission checks.
+//! - [`store`]: the IndexedDB mirror; [`sync`]: retries and the queue
+//!   (`js/sync.js`, shared with the service worker).
+//! - [`config`]: `init`'s options; [`util`]: JS access; [`error`]: typed
+//!   errors, converted to JS once, here.
 //!
 //! The exports below are the module API that `herald.js` wraps.
 #![deny(missing_docs)]
@@ -18,12 +22,14 @@
 
 extern crate alloc;
 
+pub mod api;
 pub mod auth;
 pub mod browser;
 pub mod commands;
 pub mod config;
 pub mod drift;
 pub mod error;
+pub mod optout;
 pub mod push;
 pub mod sdk;
 pub mod status;

@@ -3,8 +3,7 @@
 
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
-use crate::sdk::set;
-use crate::util::{b64url_decode, call, get, global, wait, with_timeout};
+use crate::util::{b64url_decode, call, get, global, set, wait, with_timeout};
 use js_sys::{Object, Uint8Array};
 use wasm_bindgen::JsValue;
 
@@ -22,6 +21,12 @@ pub struct Keys {
 }
 
 impl Keys {
+    /// The subscription's public key (a JS string).
+    #[inline]
+    pub fn p256dh(&self) -> JsValue {
+        get(&self.keys, "p256dh")
+    }
+
     /// Whether the browser says it was made with a VAPID key other than
     /// `key` (base64url).
     pub fn made_with_other(&self, key: &str) -> bool {

@@ -3,41 +3,23 @@
 //!
 //! Written for size: records stay JS objects (the mirror, the server's
 //! answers), the configuration is a `&'static` (no clone per call), and the
-//! changes that share a shape share one function ([`change`]).
+//! changes that share a shape share one function (`change`).
 
+use crate::api::{self, vapid_key};
+use crate::auth::signature_for;
 use crate::browser;
-use crate::config::Config;
+use crate::config::{Config, config};
+use crate::drift::repair;
 use crate::error::{Code, Error, Result};
 use crate::push;
 use crate::store::{self, Mirror};
-use crate::sync;
-use crate::util::get;
+use crate::util::{get, set};
 use alloc::string::String;
-use core::future::Future;
 use js_sys::{Array, Object};
 use wasm_bindgen::JsValue;
 
-/// The configuration `init` set. It is leaked on purpose: `init` runs once
-/// per page (a few hundred bytes each time it runs again), and a `&'static`
-/// saves a clone and its drop in every operation.
-static CONFIG: spin::Mutex<Option<&'static Config>> = spin::Mutex::new(None);
-
-use crate::auth::signature_for;
 pub use crate::drift::init;
-use crate::drift::repair;
 pub use crate::status::status;
-
-/// Makes `config` the one every later command uses.
-pub(crate) fn configure(config: Config) -> &'static Config {
-    let config: &'static Config = alloc::boxed::Box::leak(alloc::boxed::Box::new(config));
-    *CONFIG.lock() = Some(config);
-    config
-}
-
-/// The configuration set by `init`.
-pub fn config() -> Result<&'static Config> {
-    CONFIG.lock().ok_or(Code::NotInitialized.into())
-}
 
 /// Options of `subscribe`.
 #[derive(Default)]
@@ -50,42 +32,6 @@ pub struct SubscribeOptions {
     pub tags: Option<Array>,
     /// Topics to set.
     pub topics: Option<Array>,
-}
-
-pub(crate) fn json(value: &JsValue) -> String {
-    js_sys::JSON::stringify(value)
-        .map(String::from)
-        .unwrap_or_else(|_| "{}".into())
-}
-
-#[inline]
-pub(crate) fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
-    crate::util::put(obj, key, &value.into());
-}
-
-/// `{endpoint, auth}`: what proves the caller holds a subscription.
-pub(crate) fn owned(endpoint: &JsValue, auth: &JsValue) -> Object {
-    let obj = Object::new();
-    set(&obj, "endpoint", endpoint.clone());
-    set(&obj, "auth", auth.clone());
-    obj
-}
-
-/// Sends `body` (JSON) to the project's `path` as a queued-if-offline change.
-pub(crate) fn send(
-    config: &Config,
-    method: &'static str,
-    path: &str,
-    body: &Object,
-) -> impl Future<Output = Result<JsValue>> + use<> {
-    sync::send(method, config.url(path), json(body))
-}
-
-pub(crate) async fn vapid_key(config: &Config) -> Result<String> {
-    let answer = sync::read("GET", &config.url("/vapid-public-key"), None).await?;
-    get(&answer, "key")
-        .as_string()
-        .ok_or_else(|| Error::new(Code::Server, "no VAPID key in the answer"))
 }
 
 /// `subscribe`: permission (only inside a gesture), subscription, server.
@@ -141,8 +87,8 @@ pub async fn subscribe(options: SubscribeOptions) -> Result<bool> {
         }
     };
     let keys = Object::new();
-    set(&keys, "p256dh", mirror.get("p256dh"));
-    set(&keys, "auth", mirror.get("auth"));
+    set(&keys, "p256dh", mirror.p256dh());
+    set(&keys, "auth", mirror.auth());
     set(&body, "keys", keys);
     let state = change(config, mirror, "POST", "/subscriptions", body).await?;
     Ok(get(&state, "status").as_string().as_deref() == Some("active"))
@@ -156,7 +102,7 @@ pub async fn subscribe(options: SubscribeOptions) -> Result<bool> {
 async fn current(config: &Config) -> Result<Mirror> {
     let mirror = store::load().await?.ok_or(Code::NotSubscribed)?;
     if let Some((_, sub)) = push::existing(config).await?
-        && push::keys(&sub)?.endpoint == mirror.get("endpoint")
+        && push::keys(&sub)?.endpoint == mirror.endpoint()
     {
         return Ok(mirror);
     }
@@ -172,13 +118,13 @@ async fn current(config: &Config) -> Result<Mirror> {
 async fn change(
     config: &Config,
     mirror: Mirror,
-    method: &'static str,
+    method: &str,
     path: &str,
     fields: Object,
 ) -> Result<JsValue> {
-    set(&fields, "endpoint", mirror.get("endpoint"));
-    set(&fields, "auth", mirror.get("auth"));
-    let result = send(config, method, path, &fields).await;
+    set(&fields, "endpoint", mirror.endpoint());
+    set(&fields, "auth", mirror.auth());
+    let result = api::change(config, method, path, &fields).await;
     match &result {
         Ok(state) => mirror.apply(state),
         // Mirror what was asked, so `status` shows it while offline; the
@@ -238,32 +184,5 @@ pub async fn preferences(
 
 /// `unsubscribe`: full opt-out, in the browser and on the server.
 pub async fn unsubscribe() -> Result<bool> {
-    opt_out(config()?).await
-}
-
-/// Ends the subscription in the browser (if any) and on the server, and
-/// forgets the mirror.
-pub(crate) async fn opt_out(config: &Config) -> Result<bool> {
-    let mirror = store::load().await?;
-    let owner = match push::existing(config).await? {
-        Some((_, sub)) => {
-            let keys = push::keys(&sub)?;
-            push::unsubscribe(&sub)?.await?;
-            Some(owned(&keys.endpoint, &keys.auth))
-        }
-        None => mirror.map(|m| owned(&m.get("endpoint"), &m.get("auth"))),
-    };
-    if let Some(owner) = owner {
-        store::clear().await?;
-        match send(config, "POST", "/subscriptions/opt-out", &owner).await {
-            // Done in this browser either way: the queued opt-out lands
-            // later, and a subscription the server does not know (or not
-            // with this secret) gets nothing from it.
-            Err(e) if !matches!(e.code, Code::Queued | Code::NotSubscribed | Code::Forbidden) => {
-                return Err(e);
-            }
-            _ => {}
-        }
-    }
-    Ok(true)
+    crate::optout::opt_out(config()?).await
 }

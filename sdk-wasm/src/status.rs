@@ -1,13 +1,13 @@
 //! `status`: what the browser and the server say about this subscription,
 //! without ever prompting.
 
+use crate::api;
 use crate::browser;
+use crate::config::config;
 use crate::error::{Code, Result};
 use crate::push;
-use crate::sdk::{config, json, owned, set};
 use crate::store;
-use crate::sync;
-use crate::util::get;
+use crate::util::{get, set};
 use js_sys::{Array, Object};
 use wasm_bindgen::JsValue;
 
@@ -36,8 +36,7 @@ pub async fn status() -> Result<Object> {
         return Ok(status);
     };
     let keys = push::keys(&sub)?;
-    let body = json(&owned(&keys.endpoint, &keys.auth));
-    let source = match sync::read("POST", &config.url("/subscriptions/status"), Some(&body)).await {
+    let source = match api::state(config, &keys.endpoint, &keys.auth).await {
         Ok(state) => {
             set(
                 &status,
@@ -52,7 +51,7 @@ pub async fn status() -> Result<Object> {
             // Offline: answer from the mirror.
             let Some(m) = store::load()
                 .await?
-                .filter(|m| m.get("endpoint") == keys.endpoint)
+                .filter(|m| m.endpoint() == keys.endpoint)
             else {
                 return Ok(status);
             };

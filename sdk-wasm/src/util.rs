@@ -58,9 +58,17 @@ pub fn get(obj: &JsValue, key: &str) -> JsValue {
     Reflect::get(obj, &key.into()).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// `obj[key] = value` (ignoring failure: on plain objects it cannot fail).
-pub fn put(obj: &JsValue, key: &str, value: &JsValue) {
-    let _ = Reflect::set(obj, &key.into(), value);
+/// `obj[key] = value`: the SDK's one property setter (on plain objects it
+/// cannot fail).
+pub fn set(obj: &JsValue, key: &str, value: impl Into<JsValue>) {
+    let _ = Reflect::set(obj, &key.into(), &value.into());
+}
+
+/// `JSON.stringify(value)` (`{}` for what it cannot stringify).
+pub fn json(value: &JsValue) -> String {
+    js_sys::JSON::stringify(value)
+        .map(String::from)
+        .unwrap_or_else(|_| "{}".into())
 }
 
 /// Calls `obj[key](...args)`.
@@ -126,21 +134,6 @@ pub async fn with_timeout(value: JsValue, ms: i32) -> Result<JsValue> {
         Err(e) if e.as_string().as_deref() == Some("herald-timeout") => Err(Code::Timeout.into()),
         Err(e) => Err(e.into()),
     }
-}
-
-/// A random UUID (crypto.randomUUID, which every browser with the Push API
-/// has in a secure context), for idempotency keys; else two random
-/// base-36 numbers.
-pub fn uuid() -> JsValue {
-    call(&get(&global(), "crypto"), "randomUUID", &[]).unwrap_or_else(|_| {
-        // Browsers before `randomUUID` (Chrome 92, Safari 15.4).
-        let part = || {
-            js_sys::Number::from(js_sys::Math::random())
-                .to_string_with_radix(36)
-                .unwrap_or_else(|_| "".into())
-        };
-        part().concat(&part().into()).into()
-    })
 }
 
 /// Joins strings (instead of `format!`, whose machinery costs kilobytes of wasm).

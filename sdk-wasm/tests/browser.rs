@@ -6,7 +6,15 @@
 
 use herald_sdk::store::{self, Mirror};
 use herald_sdk::{browser, sync, util};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen_test::*;
+
+// The shared sync protocol's queue, driven directly.
+#[wasm_bindgen(module = "/js/sync.js")]
+extern "C" {
+    fn change(method: &str, url: &str, body: &str) -> wasm_bindgen::JsValue;
+    fn enqueue(change: &wasm_bindgen::JsValue) -> js_sys::Promise;
+}
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -46,38 +54,6 @@ async fn the_mirror_round_trips_through_indexeddb() {
     assert!(store::load().await.expect("load").is_none());
 }
 
-async fn clear_queue() {
-    let keys = js_sys::Array::from(&store::queued().await.expect("queued"));
-    for key in keys.iter() {
-        store::dequeue(&key).await.expect("dequeue");
-    }
-}
-
-async fn queued_keys() -> (js_sys::Array, Vec<String>) {
-    let keys = js_sys::Array::from(&store::queued().await.expect("queued"));
-    let mut names = Vec::new();
-    for key in keys.iter() {
-        let change = store::queued_change(&key).await.expect("change");
-        names.push(util::get(&change, "key").as_string().expect("key"));
-    }
-    (keys, names)
-}
-
-#[wasm_bindgen_test]
-async fn the_queue_keeps_order_and_forgets_what_was_acknowledged() {
-    clear_queue().await;
-    for i in 0..3 {
-        let pending = store::pending(&format!("k{i}").into(), "PUT", &format!("u{i}"), "{}");
-        store::enqueue(&pending).await.expect("enqueue");
-    }
-    let (keys, names) = queued_keys().await;
-    assert_eq!(names, ["k0", "k1", "k2"]);
-    assert_eq!(keys.length(), 3);
-    store::dequeue(&keys.get(0)).await.expect("dequeue");
-    assert_eq!(queued_keys().await.1, ["k1", "k2"]);
-    clear_queue().await;
-}
-
 #[wasm_bindgen_test]
 async fn timeouts_cut_off_a_promise_that_never_settles() {
     let never = js_sys::Promise::new(&mut |_, _| {});
@@ -105,13 +81,13 @@ async fn changes_reach_the_server_once_with_their_idempotency_key() {
     let p256dh = util::get(&vapid, "key").as_string().expect("key");
     let endpoint = format!(
         "https://push.example/sdk-test/{}",
-        util::uuid().as_string().expect("a uuid")
+        js_sys::Math::random().to_bits()
     );
     let auth = util::b64url_encode(&[7u8; 16]);
     let body = format!(
         r#"{{"endpoint":"{endpoint}","keys":{{"p256dh":"{p256dh}","auth":"{auth}"}},"tags":["wasm"]}}"#
     );
-    let state = sync::send("POST", format!("{base}/subscriptions"), body)
+    let state = sync::send("POST", &format!("{base}/subscriptions"), &body)
         .await
         .expect("subscribe");
     assert_eq!(
@@ -137,12 +113,37 @@ async fn changes_reach_the_server_once_with_their_idempotency_key() {
         r#"{{"endpoint":"{endpoint}","auth":"{}"}}"#,
         util::b64url_encode(&[8u8; 16])
     );
-    let refused = sync::send("POST", format!("{base}/subscriptions/opt-out"), wrong).await;
+    let refused = sync::send("POST", &format!("{base}/subscriptions/opt-out"), &wrong).await;
     assert!(
         matches!(&refused, Err(e) if e.code == herald_sdk::error::Code::Forbidden && e.status == 403),
         "{refused:?}"
     );
     assert!(sync::flush().await, "nothing left queued");
+
+    // Changes queued while offline are replayed in order, once each: the
+    // last one queued is what the server keeps.
+    let url = format!("{base}/subscriptions/preferences");
+    for tag in ["first", "second", "third"] {
+        let body = format!(r#"{{"endpoint":"{endpoint}","auth":"{auth}","tags":["{tag}"]}}"#);
+        wasm_bindgen_futures::JsFuture::from(enqueue(&change("PUT", &url, &body)))
+            .await
+            .expect("queued");
+    }
+    assert!(sync::flush().await, "the queue is empty once replayed");
+    let replayed = sync::read(
+        "POST",
+        &format!("{base}/subscriptions/status"),
+        Some(&owned),
+    )
+    .await
+    .expect("status");
+    assert_eq!(
+        js_sys::JSON::stringify(&util::get(&replayed, "tags"))
+            .map(String::from)
+            .ok()
+            .as_deref(),
+        Some(r#"["third"]"#)
+    );
 }
 
 #[wasm_bindgen_test]
@@ -157,11 +158,11 @@ async fn without_a_user_gesture_subscribe_never_prompts_and_answers_why() {
     };
     let server = option_env!("HERALD_TEST_SERVER").unwrap_or("http://127.0.0.1:9");
     let options = js_sys::Object::new();
-    util::put(&options, "server", &server.into());
-    util::put(
+    util::set(&options, "server", server);
+    util::set(
         &options,
         "project",
-        &option_env!("HERALD_TEST_PROJECT").unwrap_or("p").into(),
+        option_env!("HERALD_TEST_PROJECT").unwrap_or("p"),
     );
     herald_sdk::command("init".into(), js_sys::Array::of1(&options), true)
         .await
