@@ -36,21 +36,26 @@ fn report(command: &str, error: &Error) {
 /// failures are reported on the console, the promise resolves. Strict
 /// (module API): the promise rejects with the error.
 pub async fn run(name: &str, args: &Array, strict: bool) -> core::result::Result<JsValue, JsValue> {
+    match dispatch(name, args).await {
+        Ok(v) => Ok(v),
+        Err(e) if strict => Err(e.into_js()),
+        Err(e) => {
+            report(name, &e);
+            Ok(e.into_js())
+        }
+    }
+}
+
+/// Runs the command `name`; callbacks among `args` get their answer here.
+async fn dispatch(name: &str, args: &Array) -> core::result::Result<JsValue, Error> {
     let arg = |i: u32| args.get(i);
-    let outcome: core::result::Result<JsValue, Error> = match name {
+    match name {
         "init" => match crate::config::Config::parse(&arg(0)) {
             Ok(config) => sdk::init(config).await.map(|()| JsValue::TRUE),
             Err(e) => Err(e),
         },
         "subscribe" => {
-            let opts = arg(1);
-            let options = sdk::SubscribeOptions {
-                uid: get(&opts, "uid"),
-                uid_signature: get(&opts, "uidSignature"),
-                tags: list(&get(&opts, "tags")),
-                topics: list(&get(&opts, "topics")),
-            };
-            let result = sdk::subscribe(options).await;
+            let result = sdk::subscribe(subscribe_options(&arg(1))).await;
             answer(&arg(0), name, result.map(JsValue::from))
         }
         "uid" => {
@@ -68,13 +73,7 @@ pub async fn run(name: &str, args: &Array, strict: bool) -> core::result::Result
         }
         "status" => {
             let result = sdk::status().await;
-            if let Some(cb) = callback(&arg(0)) {
-                let (subscribed, details) = match &result {
-                    Ok(s) => (get(s, "subscribed"), s.into()),
-                    Err(_) => (JsValue::FALSE, JsValue::NULL),
-                };
-                let _ = cb.call2(&JsValue::NULL, &subscribed, &details);
-            }
+            status_answer(&arg(0), &result);
             result.map(JsValue::from)
         }
         "tags" => {
@@ -100,14 +99,27 @@ pub async fn run(name: &str, args: &Array, strict: bool) -> core::result::Result
             Code::Invalid,
             cat(&["unknown command \"", other, "\""]),
         )),
-    };
-    match outcome {
-        Ok(v) => Ok(v),
-        Err(e) if strict => Err(e.into_js()),
-        Err(e) => {
-            report(name, &e);
-            Ok(e.into_js())
-        }
+    }
+}
+
+/// `subscribe`'s options object: `{uid, uidSignature, tags, topics}`.
+fn subscribe_options(opts: &JsValue) -> sdk::SubscribeOptions {
+    sdk::SubscribeOptions {
+        uid: get(opts, "uid"),
+        uid_signature: get(opts, "uidSignature"),
+        tags: list(&get(opts, "tags")),
+        topics: list(&get(opts, "topics")),
+    }
+}
+
+/// `status`'s callback: `cb(isSubscribed, details)` (`false, null` on error).
+fn status_answer(cb: &JsValue, result: &core::result::Result<js_sys::Object, Error>) {
+    if let Some(cb) = callback(cb) {
+        let (subscribed, details) = match result {
+            Ok(s) => (get(s, "subscribed"), s.into()),
+            Err(_) => (JsValue::FALSE, JsValue::NULL),
+        };
+        let _ = cb.call2(&JsValue::NULL, &subscribed, &details);
     }
 }
 

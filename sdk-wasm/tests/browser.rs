@@ -95,20 +95,7 @@ async fn changes_reach_the_server_once_with_their_idempotency_key() {
         Some("active")
     );
     let owned = format!(r#"{{"endpoint":"{endpoint}","auth":"{auth}"}}"#);
-    let read = sync::read(
-        "POST",
-        &format!("{base}/subscriptions/status"),
-        Some(&owned),
-    )
-    .await
-    .expect("status");
-    assert_eq!(
-        js_sys::JSON::stringify(&util::get(&read, "tags"))
-            .map(String::from)
-            .ok()
-            .as_deref(),
-        Some(r#"["wasm"]"#)
-    );
+    assert_eq!(tags_on_server(&base, &owned).await, r#"["wasm"]"#);
     let wrong = format!(
         r#"{{"endpoint":"{endpoint}","auth":"{}"}}"#,
         util::b64url_encode(&[8u8; 16])
@@ -130,20 +117,15 @@ async fn changes_reach_the_server_once_with_their_idempotency_key() {
             .expect("queued");
     }
     assert!(sync::flush().await, "the queue is empty once replayed");
-    let replayed = sync::read(
-        "POST",
-        &format!("{base}/subscriptions/status"),
-        Some(&owned),
-    )
-    .await
-    .expect("status");
-    assert_eq!(
-        js_sys::JSON::stringify(&util::get(&replayed, "tags"))
-            .map(String::from)
-            .ok()
-            .as_deref(),
-        Some(r#"["third"]"#)
-    );
+    assert_eq!(tags_on_server(&base, &owned).await, r#"["third"]"#);
+}
+
+/// The subscription's tags as the server has them, as JSON text.
+async fn tags_on_server(base: &str, owned: &str) -> String {
+    let state = sync::read("POST", &format!("{base}/subscriptions/status"), Some(owned))
+        .await
+        .expect("status");
+    String::from(js_sys::JSON::stringify(&util::get(&state, "tags")).expect("json"))
 }
 
 #[wasm_bindgen_test]

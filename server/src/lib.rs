@@ -23,7 +23,6 @@ pub mod projects;
 pub mod queue;
 pub mod receipts;
 pub mod secret;
-pub mod send_command;
 pub mod startup;
 pub mod state;
 pub mod states;

@@ -105,55 +105,54 @@ impl Sender {
             .for_project(&d.project_id, None)
             .await
             .map_err(Failure::Transient)?;
-        let message = |e: &dyn std::fmt::Display| Failure::Message(e.to_string());
-        let p256dh = URL_SAFE_NO_PAD.decode(&d.p256dh).map_err(|e| message(&e))?;
-        let auth = URL_SAFE_NO_PAD
-            .decode(d.auth.expose())
-            .map_err(|e| message(&e))?;
-        let content = content
-            .ok_or_else(|| Failure::Message("the stored notification cannot be read".into()))?;
-        let plaintext = content.plaintext(d.notification_id, d.id);
-        let body = crypto::encrypt(&p256dh, &auth, plaintext.as_bytes()).map_err(|e| match e {
-            crypto::EncryptError::Internal => Failure::Transient(anyhow::anyhow!("{e}")),
-            other => message(&other),
-        })?;
+        let body = encrypt(d, content)?;
         // Kept only while the project has a previous key to try.
         let spare = signers.previous.as_ref().map(|_| body.clone());
         let mut answer = self.post_signed(d, origin, &signers.current, body).await?;
         if let Err(PushError::Unauthorized { status }) = answer.result
-            // The project as it is now: read again unless that happened
-            // since this push was signed, so a burst of refusals costs at
-            // most one query per push then in flight.
-            && let Ok(now) = self.signing.for_project(&d.project_id, Some(signed)).await
+            && let Some(again) = self
+                .after_key_refused(d, origin, (&signers.current, signed), status, spare)
+                .await?
         {
-            if !Arc::ptr_eq(&now.current, &signers.current) {
-                tracing::info!(
-                    origin,
-                    status,
-                    delivery = d.id,
-                    "the push service refused a key the project has since rotated; retrying with the new key"
-                );
-                return Err(Failure::KeyRotated(status));
-            }
-            if let (Some(previous), Some(body)) = (now.previous, spare) {
-                // Made with the key the last rotation replaced (its browser
-                // has not loaded the site since): sign with that one.
-                answer = self.post_signed(d, origin, &previous, body).await?;
-            }
+            answer = again;
         }
-        if let Err(error) = &answer.result
-            && error.retry() == Retry::Never
-            && !matches!(error, PushError::Gone { .. })
-        {
-            let text: String = answer.text.chars().take(300).collect();
-            let status = error.status();
-            if let PushError::Unauthorized { .. } = error {
-                tracing::warn!(origin, status, response = %text, "push service refused Herald's VAPID credentials; check the project's key and --vapid-subject");
-            } else {
-                tracing::warn!(origin, status, response = %text, delivery = d.id, "push service refused a message");
-            }
-        }
+        log_refusal(d, origin, &answer);
         Ok(answer.result?)
+    }
+
+    /// The push service refused the key `signer` (signed at `signed`). The
+    /// project as it is now decides: read again unless that happened since
+    /// this push was signed, so a burst of refusals costs at most one query
+    /// per push then in flight. A key rotated since it was cached: retry
+    /// with the new one. A previous key kept: the subscription may have been
+    /// made with it (its browser has not loaded the site since), send again
+    /// signed with that one.
+    async fn after_key_refused(
+        &self,
+        d: &Claimed,
+        origin: &str,
+        (signer, signed): (&Arc<Signer>, Instant),
+        status: u16,
+        spare: Option<Vec<u8>>,
+    ) -> Result<Option<Answer>, Failure> {
+        let Ok(now) = self.signing.for_project(&d.project_id, Some(signed)).await else {
+            return Ok(None);
+        };
+        if !Arc::ptr_eq(&now.current, signer) {
+            tracing::info!(
+                origin,
+                status,
+                delivery = d.id,
+                "the push service refused a key the project has since rotated; retrying with the new key"
+            );
+            return Err(Failure::KeyRotated(status));
+        }
+        match (now.previous, spare) {
+            (Some(previous), Some(body)) => {
+                Ok(Some(self.post_signed(d, origin, &previous, body).await?))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// POSTs the encrypted `body` signed by `signer`.
@@ -245,6 +244,38 @@ impl Sender {
             Err(Failure::Message(_)) => Record::Failed { status: 0 },
             Err(Failure::Transient(_)) => retry_at(0, backoff()),
         }
+    }
+}
+
+/// The message for `d`'s subscriber, encrypted (RFC 8291).
+fn encrypt(d: &Claimed, content: Option<&Content>) -> Result<Vec<u8>, Failure> {
+    let message = |e: &dyn std::fmt::Display| Failure::Message(e.to_string());
+    let content =
+        content.ok_or_else(|| Failure::Message("the stored notification cannot be read".into()))?;
+    let p256dh = URL_SAFE_NO_PAD.decode(&d.p256dh).map_err(|e| message(&e))?;
+    let auth = URL_SAFE_NO_PAD
+        .decode(d.auth.expose())
+        .map_err(|e| message(&e))?;
+    let plaintext = content.plaintext(d.notification_id, d.id);
+    crypto::encrypt(&p256dh, &auth, plaintext.as_bytes()).map_err(|e| match e {
+        crypto::EncryptError::Internal => Failure::Transient(anyhow::anyhow!("{e}")),
+        other => message(&other),
+    })
+}
+
+/// A final refusal is worth a line in the log (a gone subscription is not:
+/// it is routine).
+fn log_refusal(d: &Claimed, origin: &str, answer: &Answer) {
+    let Err(error) = &answer.result else { return };
+    if error.retry() != Retry::Never || matches!(error, PushError::Gone { .. }) {
+        return;
+    }
+    let text: String = answer.text.chars().take(300).collect();
+    let status = error.status();
+    if let PushError::Unauthorized { .. } = error {
+        tracing::warn!(origin, status, response = %text, "push service refused Herald's VAPID credentials; check the project's key and --vapid-subject");
+    } else {
+        tracing::warn!(origin, status, response = %text, delivery = d.id, "push service refused a message");
     }
 }
 

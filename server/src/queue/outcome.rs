@@ -2,7 +2,7 @@
 //! transaction, one statement per final state rather than one per row.
 
 use super::id_list;
-use crate::db::Db;
+use crate::db::{Db, Tx};
 use crate::states::DeliveryState::{self, Cancelled, Expired, Failed, Queued, Sending, Sent};
 use crate::states::Status;
 use crate::time::now_ms;
@@ -41,8 +41,8 @@ static RETRY: LazyLock<String> = LazyLock::new(|| {
 pub async fn record(db: &Db, outcomes: &[(i64, Record)]) -> Result<(), sqlx::Error> {
     let now = now_ms();
     let mut tx = db.begin_write().await?;
-    let mut by_state: BTreeMap<(DeliveryState, u16), Vec<i64>> = BTreeMap::new();
-    let mut gone_subscriptions = Vec::new();
+    let mut finals: BTreeMap<(DeliveryState, u16), Vec<i64>> = BTreeMap::new();
+    let mut gone = Vec::new();
     for (id, outcome) in outcomes {
         let (state, status) = match outcome {
             Record::Sent { status } => (Sent, *status),
@@ -51,7 +51,7 @@ pub async fn record(db: &Db, outcomes: &[(i64, Record)]) -> Result<(), sqlx::Err
                 status,
                 subscription_id,
             } => {
-                gone_subscriptions.push(*subscription_id);
+                gone.push(*subscription_id);
                 (Failed, *status)
             }
             Record::Expired => (Expired, 0),
@@ -66,46 +66,64 @@ pub async fn record(db: &Db, outcomes: &[(i64, Record)]) -> Result<(), sqlx::Err
                 continue;
             }
         };
-        by_state.entry((state, status)).or_default().push(*id);
+        finals.entry((state, status)).or_default().push(*id);
     }
-    for ((state, status), ids) in by_state {
-        let sent_at = if state == Sent { ", sent_at = $3" } else { "" };
-        let sql = format!(
-            "update deliveries set state = $1, lease_until = null, last_status = $2{sent_at}
-             where id in ({})",
-            id_list(&ids)
-        );
-        let status = (status != 0).then_some(i64::from(status));
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .persistent(false)
-            .bind(state.as_str())
-            .bind(status);
-        if state == Sent {
-            query = query.bind(now);
-        }
-        query.execute(&mut *tx).await?;
+    for ((state, status), ids) in finals {
+        write_final(&mut tx, state, status, &ids, now).await?;
     }
-    if !gone_subscriptions.is_empty() {
-        let list = id_list(&gone_subscriptions);
-        // Rule 3: expired at once, and nothing more is sent to it.
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "update subscriptions set status = {}, updated_at = $1 where id in ({list}) and status = {}",
-            Status::Expired.sql(),
-            Status::Active.sql()
-        )))
-        .persistent(false)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "update deliveries set state = {}, lease_until = null
-             where subscription_id in ({list}) and state = {}",
-            Cancelled.sql(),
-            Queued.sql()
-        )))
-        .persistent(false)
-        .execute(&mut *tx)
-        .await?;
+    if !gone.is_empty() {
+        expire_subscriptions(&mut tx, &gone, now).await?;
     }
     tx.commit().await
+}
+
+/// One statement for every delivery that ended in `state` with `status`.
+async fn write_final(
+    tx: &mut Tx,
+    state: DeliveryState,
+    status: u16,
+    ids: &[i64],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let sent_at = if state == Sent { ", sent_at = $3" } else { "" };
+    let sql = format!(
+        "update deliveries set state = $1, lease_until = null, last_status = $2{sent_at}
+         where id in ({})",
+        id_list(ids)
+    );
+    let status = (status != 0).then_some(i64::from(status));
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .persistent(false)
+        .bind(state.as_str())
+        .bind(status);
+    if state == Sent {
+        query = query.bind(now);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Rule 3: a subscription the push service says is gone is expired at
+/// once, and nothing more queued for it is sent.
+async fn expire_subscriptions(tx: &mut Tx, ids: &[i64], now: i64) -> Result<(), sqlx::Error> {
+    let list = id_list(ids);
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "update subscriptions set status = {}, updated_at = $1 where id in ({list}) and status = {}",
+        Status::Expired.sql(),
+        Status::Active.sql()
+    )))
+    .persistent(false)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "update deliveries set state = {}, lease_until = null
+         where subscription_id in ({list}) and state = {}",
+        Cancelled.sql(),
+        Queued.sql()
+    )))
+    .persistent(false)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

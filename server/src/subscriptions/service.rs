@@ -203,6 +203,14 @@ pub async fn upsert(ctx: &mut Ctx<'_>, req: Subscribe) -> Result<(bool, State), 
         }
         return Ok((true, sub.state()));
     }
+    Ok((false, resubscribe(ctx, req).await?))
+}
+
+/// Subscribes an endpoint already stored: the same browser again (its
+/// `auth` proves it), re-activated after an opt-out, its preferences and
+/// uid updated.
+async fn resubscribe(ctx: &mut Ctx<'_>, req: Subscribe) -> Result<State, SubscriptionError> {
+    let project_id = ctx.origin.project.id.clone();
     let existing = store::find_for_update(ctx.tx, &project_id, req.endpoint.hash()).await?;
     // The insert said it exists, in this same transaction.
     let mut sub = existing.ok_or(SubscriptionError::NotFound)?;
@@ -230,7 +238,7 @@ pub async fn upsert(ctx: &mut Ctx<'_>, req: Subscribe) -> Result<(bool, State), 
         ctx.bind_uid(&mut sub, uid).await?;
     }
     store::save(ctx.tx, &sub).await?;
-    Ok((false, sub.state()))
+    Ok(sub.state())
 }
 
 /// Logs in: binds the subscription to `uid` after checking its signature.

@@ -12,6 +12,13 @@ use serde_json::json;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// A send to a tag expression.
+async fn send_to_tags(app: &TestApp, expr: &str) -> crate::helpers::Answer {
+    let body = json!({"title": "x", "target": {"tags": expr}});
+    app.backend_with("POST", "/notifications", Some(&body))
+        .await
+}
+
 fn message(answer: &crate::helpers::Answer) -> String {
     answer.body["error"]["message"]
         .as_str()
@@ -41,13 +48,7 @@ async fn expression_limits(app: TestApp) {
         ),
     ];
     for (expr, says) in cases {
-        let answer = app
-            .backend_with(
-                "POST",
-                "/notifications",
-                Some(&json!({"title": "x", "target": {"tags": expr}})),
-            )
-            .await;
+        let answer = send_to_tags(&app, &expr).await;
         assert_eq!(answer.status, 400, "{}", answer.text);
         assert_eq!(answer.body["error"]["field"], "target.tags");
         assert!(message(&answer).contains(says), "{says}: {}", answer.text);
@@ -82,13 +83,7 @@ async fn largest_expression(app: TestApp) {
     let parsed = tags::parse(&expr).expect("within every limit");
     let expected = tag_sets.iter().filter(|t| parsed.matches(t)).count();
     assert_eq!(expected, 2);
-    let answer = app
-        .backend_with(
-            "POST",
-            "/notifications",
-            Some(&json!({"title": "x", "target": {"tags": expr}})),
-        )
-        .await;
+    let answer = send_to_tags(&app, &expr).await;
     assert_eq!(answer.status, 202, "{}", answer.text);
     assert_eq!(answer.body["queued"], expected);
 }

@@ -12,5 +12,6 @@ mod hostile;
 mod idempotency;
 mod identity;
 mod logs;
+mod migrations;
 mod subscriptions;
 mod validation;

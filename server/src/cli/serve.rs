@@ -1,0 +1,58 @@
+//! `herald serve`: the HTTP server with its delivery engine.
+
+use super::delivery::DeliveryArgs;
+use crate::db::Db;
+use crate::startup::{Application, Config};
+use std::path::PathBuf;
+
+/// `herald serve`'s flags.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// An origin allowed to call the browser API (repeatable); `*` allows any.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allow_origin: Vec<String>,
+    /// Folder served at `/`.
+    #[arg(long, default_value = "demo-site")]
+    site_dir: PathBuf,
+    /// Folder with the SDK and worker builds (`sdk/`, `sw/`).
+    #[arg(long, default_value = "dist")]
+    dist_dir: PathBuf,
+    /// Days to keep opted-out subscriptions before purging them.
+    #[arg(long, default_value_t = 90)]
+    retention_days: u32,
+    #[command(flatten)]
+    delivery: DeliveryArgs,
+    /// Serve the API only; leave delivery to other processes.
+    #[arg(long)]
+    no_workers: bool,
+}
+
+impl ServeArgs {
+    fn config(self) -> anyhow::Result<Config> {
+        Ok(Config {
+            delivery: self.delivery.config()?,
+            listen: self.listen,
+            allow_origins: self.allow_origin,
+            site_dir: self.site_dir,
+            dist_dir: self.dist_dir,
+            retention_days: self.retention_days,
+            workers: !self.no_workers,
+        })
+    }
+}
+
+/// Runs `herald serve` until Ctrl-C or SIGTERM.
+pub async fn run(db: Db, args: ServeArgs) -> anyhow::Result<()> {
+    let config = args.config()?;
+    if config.workers && config.delivery.subject == "mailto:admin@localhost" {
+        tracing::warn!(
+            "--vapid-subject is the default mailto:admin@localhost; real push services (Apple's above all) may refuse it: set a contact you read"
+        );
+    }
+    let app = Application::build(config, db).await?;
+    tracing::info!("listening on http://{}", app.local_addr()?);
+    app.run().await
+}
