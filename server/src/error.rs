@@ -39,6 +39,9 @@ pub enum ApiError {
     /// An idempotency key was reused with another request (422).
     #[error("{0}")]
     IdempotencyKeyReused(String),
+    /// Over a rate limit; try again after this long (429 with Retry-After).
+    #[error("too many requests; try again in {} s", .0.as_secs().max(1))]
+    TooManyRequests(std::time::Duration),
     /// Anything else: logged, answered as a bare 500.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -63,6 +66,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::IdempotencyKeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -78,6 +82,7 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
             Self::IdempotencyKeyReused(_) => "idempotency_key_reused",
+            Self::TooManyRequests(_) => "too_many_requests",
             Self::Internal(_) => "internal",
         }
     }
@@ -122,6 +127,15 @@ impl IntoResponse for ApiError {
         if let Self::Invalid { field, .. } = &self {
             body["error"]["field"] = json!(field);
         }
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Self::TooManyRequests(wait) = &self {
+            let seconds = wait.as_secs().max(1).to_string();
+            if let Ok(value) = axum::http::HeaderValue::from_str(&seconds) {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, value);
+            }
+        }
+        response
     }
 }

@@ -1,9 +1,10 @@
 //! Housekeeping that runs inside `herald serve`: forgets idempotency answers
-//! older than 24 h and purges opted-out subscriptions after the retention
+//! older than 24 h, trims the rate limiters, and purges opted-out subscriptions after the retention
 //! period (rule 6). The consent log is never touched: it outlives them.
 
 use crate::db::Db;
 use crate::idempotency;
+use crate::limits::Limits;
 use crate::time::now_ms;
 use std::time::Duration;
 
@@ -13,8 +14,8 @@ pub async fn purge_opted_out(db: &Db, retention_days: u32) -> Result<u64, sqlx::
     crate::subscriptions::store::purge_opted_out(db, cutoff).await
 }
 
-/// Runs both chores now and then every hour, until the task is dropped.
-pub async fn run(db: Db, retention_days: u32) {
+/// Runs the chores now and then every hour, until the task is dropped.
+pub async fn run(db: Db, retention_days: u32, limits: Limits) {
     let mut every = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every.tick().await;
@@ -25,6 +26,8 @@ pub async fn run(db: Db, retention_days: u32) {
                 tracing::warn!(error = %crate::db::describe_error(e), "purging opted-out subscriptions failed")
             }
         }
+        // Rate limits forget addresses whose buckets are full again.
+        limits.prompt_events.shrink();
         if let Err(e) = idempotency::purge_expired(&db).await {
             tracing::warn!(error = %crate::db::describe_error(e), "forgetting old idempotency keys failed");
         }

@@ -5,9 +5,10 @@
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
+use crate::limits::Limits;
 use crate::state::AppState;
 use crate::{
-    delivery, guard, maintenance, notifications, projects, receipts, subscriptions, users,
+    delivery, funnel, guard, maintenance, notifications, projects, receipts, subscriptions, users,
 };
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
@@ -62,6 +63,7 @@ pub struct Application {
     router: Router,
     db: Db,
     retention_days: u32,
+    limits: Limits,
     delivery: Option<Arc<delivery::Handle>>,
 }
 
@@ -71,6 +73,7 @@ impl Application {
         db.migrate().await?;
         let cors = cors(&config.allow_origins)?;
         let projects = crate::projects::Cache::default();
+        let limits = Limits::default();
         let delivery = if config.workers {
             Some(Arc::new(delivery::start(
                 db.clone(),
@@ -85,6 +88,7 @@ impl Application {
             projects,
             delivery: delivery.as_ref().map(|engine| engine.waker()),
             push_services: config.delivery.push_services.clone(),
+            limits: limits.clone(),
         };
         let router = router(state, &config).layer(cors);
         let listener = TcpListener::bind(&config.listen)
@@ -95,6 +99,7 @@ impl Application {
             router,
             db,
             retention_days: config.retention_days,
+            limits,
             delivery,
         })
     }
@@ -106,7 +111,11 @@ impl Application {
 
     /// Serves until Ctrl-C / SIGTERM, then finishes the requests in flight.
     pub async fn run(self) -> anyhow::Result<()> {
-        let chores = tokio::spawn(maintenance::run(self.db.clone(), self.retention_days));
+        let chores = tokio::spawn(maintenance::run(
+            self.db.clone(),
+            self.retention_days,
+            self.limits.clone(),
+        ));
         let app = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -132,6 +141,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .merge(users::router())
         .merge(notifications::router())
         .merge(receipts::router())
+        .merge(funnel::router())
         .route("/healthz", get(healthz))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -4,6 +4,7 @@
 //! engine internals, so route modules import it, not the server's start-up.
 
 use crate::db::Db;
+use crate::limits::Limits;
 use crate::projects;
 use crate::webpush::services::PushServices;
 use std::sync::Arc;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub delivery: Option<Arc<Notify>>,
     /// The push services new subscriptions may use.
     pub push_services: PushServices,
+    /// Rate limits.
+    pub limits: Limits,
 }
 
 impl AppState {

@@ -8,6 +8,7 @@ mod consent;
 mod cors;
 mod crypto;
 mod delivery;
+mod funnel;
 mod hostile;
 mod idempotency;
 mod identity;

@@ -1,0 +1,57 @@
+//! The funnel's counters: one row per (project, UTC day, step).
+
+use super::Step;
+use crate::db::Db;
+use sqlx::Row;
+use std::collections::BTreeMap;
+
+/// Milliseconds in a day.
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// The UTC day (days since the epoch) of a Unix-ms time.
+pub fn day_of(ms: i64) -> i64 {
+    ms.div_euclid(DAY_MS)
+}
+
+/// Adds one to `step` on `day`.
+pub async fn count(db: &Db, project_id: &str, day: i64, step: Step) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into prompt_events (project_id, day, event, count) values ($1, $2, $3, 1)
+         on conflict (project_id, day, event) do update set count = prompt_events.count + 1",
+    )
+    .bind(project_id)
+    .bind(day)
+    .bind(step.as_str())
+    .execute(db.writer())
+    .await?;
+    Ok(())
+}
+
+/// The counts of days `from..=to`, by day and step (days without any are absent).
+pub async fn daily(
+    db: &Db,
+    project_id: &str,
+    (from, to): (i64, i64),
+) -> Result<BTreeMap<i64, BTreeMap<Step, i64>>, sqlx::Error> {
+    let rows = sqlx::query(
+        "select day, event, count from prompt_events
+         where project_id = $1 and day >= $2 and day <= $3",
+    )
+    .bind(project_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(db.pool())
+    .await?;
+    let mut days: BTreeMap<i64, BTreeMap<Step, i64>> = BTreeMap::new();
+    for row in &rows {
+        let Some(step) = Step::parse(&row.try_get::<String, _>("event")?) else {
+            continue;
+        };
+        *days
+            .entry(row.try_get("day")?)
+            .or_default()
+            .entry(step)
+            .or_default() += row.try_get::<i64, _>("count")?;
+    }
+    Ok(days)
+}
