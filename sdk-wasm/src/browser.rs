@@ -28,6 +28,13 @@ pub fn unsupported_reason() -> Option<&'static str> {
     })
 }
 
+/// Whether this is iOS or iPadOS Safari in a tab: push works only once the
+/// site is added to the Home Screen.
+pub fn needs_home_screen() -> bool {
+    let g = global();
+    is_ios(&get(&g, "navigator")) && !is_standalone(&g)
+}
+
 fn is_ios(navigator: &JsValue) -> bool {
     let ua = get(navigator, "userAgent").as_string().unwrap_or_default();
     let has = |word: &str| crate::util::contains(&ua, word);

@@ -23,6 +23,9 @@ pub struct Config {
     pub auth_headers: Option<String>,
     /// How long `pushManager.subscribe()` may take.
     pub subscribe_timeout_ms: i32,
+    /// The version of the consent text shown (`disclosureVersion`), sent
+    /// with every consent change.
+    pub disclosure_version: Option<String>,
 }
 
 fn string(opts: &JsValue, key: &str) -> Option<String> {
@@ -50,6 +53,7 @@ impl Config {
                 .is_object()
                 .then(|| crate::util::json(&get(opts, "authHeaders"))),
             subscribe_timeout_ms: timeout.clamp(1.0, 600_000.0) as i32,
+            disclosure_version: string(opts, "disclosureVersion"),
         })
     }
 

@@ -16,10 +16,9 @@ use js_sys::Object;
 /// `init`: remembers the configuration, then quietly repairs drift.
 pub async fn init(config: Config) -> Result<()> {
     let config = configure(config);
-    if browser::unsupported_reason().is_some() {
-        return Ok(());
+    if browser::unsupported_reason().is_none() {
+        repair(config).await?;
     }
-    repair(config).await?;
     Ok(())
 }
 

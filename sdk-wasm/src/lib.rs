@@ -4,7 +4,8 @@
 //! - [`commands`]: the Pushpad-style `herald('subscribe', cb, opts)` API.
 //! - [`sdk`]: the operations (subscribe, uid, log out, preferences, opt out);
 //!   [`status`]: status; [`drift`]: `init` and drift repair; [`optout`]: the
-//!   full opt-out.
+//!   full opt-out; [`eligibility`]: whether the soft prompt may ask, and its
+//!   back-off (the UI itself is the lazily loaded chunk `js/ui.js`).
 //! - [`api`]: the server's browser API; [`auth`]: signatures from the
 //!   site's `authEndpoint`; [`push`]: the worker registration and push
 //!   subscription; [`browser`]: capability and silent permission checks.
@@ -28,6 +29,7 @@ pub mod browser;
 pub mod commands;
 pub mod config;
 pub mod drift;
+pub mod eligibility;
 pub mod error;
 pub mod optout;
 pub mod push;
@@ -56,12 +58,13 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
     lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
 
-/// Runs one command: `command('subscribe', [cb, opts])` (Pushpad style).
-/// The module API in `herald.js` uses the same entry with `strict` set:
-/// then a failure rejects instead of being reported and answered `false`.
-/// One export keeps the module small: every exported async function costs
-/// a promise adapter in the wasm.
+/// Runs one command: `command('subscribe', [cb, opts])` (herald.js calls
+/// it for every command, in order); a failure rejects with an `Error`
+/// whose `code` says why. One export keeps the module small: every
+/// exported async function costs a promise adapter in the wasm.
 #[wasm_bindgen]
-pub async fn command(name: String, args: Array, strict: bool) -> Result<JsValue, JsValue> {
-    commands::run(&name, &args, strict).await
+pub async fn command(name: String, args: Array) -> Result<JsValue, JsValue> {
+    commands::run(&name, &args)
+        .await
+        .map_err(error::Error::into_js)
 }

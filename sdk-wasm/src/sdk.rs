@@ -34,6 +34,13 @@ pub struct SubscribeOptions {
     pub topics: Option<Array>,
 }
 
+/// `disclosureVersion` from `init`, sent with every consent change.
+fn disclosure(config: &Config, body: &Object) {
+    if let Some(version) = &config.disclosure_version {
+        set(body, "disclosure_version", version.as_str());
+    }
+}
+
 /// `subscribe`: permission (only inside a gesture), subscription, server.
 pub async fn subscribe(options: SubscribeOptions) -> Result<bool> {
     let config = config()?;
@@ -68,6 +75,7 @@ pub async fn subscribe(options: SubscribeOptions) -> Result<bool> {
     if let Some(topics) = options.topics {
         set(&body, "topics", topics);
     }
+    disclosure(config, &body);
     // What drifted is repaired first: a subscription made with an old VAPID
     // key is replaced and one the mirror does not know is registered, with
     // uid, tags and topics moved to the new endpoint. Only a browser without
@@ -178,6 +186,7 @@ pub async fn preferences(
     if let Some(f) = frequency {
         set(&fields, "frequency", f);
     }
+    disclosure(config, &fields);
     change(config, mirror, "PUT", "/subscriptions/preferences", fields).await?;
     Ok(true)
 }

@@ -136,6 +136,18 @@ pub async fn with_timeout(value: JsValue, ms: i32) -> Result<JsValue> {
     }
 }
 
+/// Tags or topics as given: an array (the server checks each item and
+/// answers 400 naming the bad one), a single string, or `None` when absent.
+pub fn list(value: &JsValue) -> Option<js_sys::Array> {
+    if value.is_undefined() || value.is_null() {
+        None
+    } else if js_sys::Array::is_array(value) {
+        Some(value.clone().unchecked_into())
+    } else {
+        Some(js_sys::Array::of1(value))
+    }
+}
+
 /// Joins strings (instead of `format!`, whose machinery costs kilobytes of wasm).
 pub fn cat(parts: &[&str]) -> String {
     let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());

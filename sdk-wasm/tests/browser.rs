@@ -146,14 +146,14 @@ async fn without_a_user_gesture_subscribe_never_prompts_and_answers_why() {
         "project",
         option_env!("HERALD_TEST_PROJECT").unwrap_or("p"),
     );
-    herald_sdk::command("init".into(), js_sys::Array::of1(&options), true)
+    herald_sdk::command("init".into(), js_sys::Array::of1(&options))
         .await
         .expect("init");
-    // Module API: a typed rejection.
+    // The core answers with a coded rejection (herald.js opens the soft
+    // prompt for it, and gives Pushpad-style callbacks their false).
     let error = herald_sdk::command(
         "subscribe".into(),
         js_sys::Array::of2(&JsValue::NULL, &js_sys::Object::new()),
-        true,
     )
     .await
     .expect_err("no subscription without a gesture");
@@ -161,23 +161,9 @@ async fn without_a_user_gesture_subscribe_never_prompts_and_answers_why() {
         util::get(&error, "code").as_string().as_deref(),
         Some(expected)
     );
-    // Pushpad style: the callback answers false and nothing throws.
-    let answer = std::rc::Rc::new(std::cell::Cell::new(None));
-    let record = answer.clone();
-    let callback = wasm_bindgen::closure::Closure::<dyn Fn(JsValue)>::new(move |ok: JsValue| {
-        record.set(ok.as_bool());
-    });
-    herald_sdk::command(
-        "subscribe".into(),
-        js_sys::Array::of1(callback.as_ref()),
-        false,
-    )
-    .await
-    .expect("not strict: resolves");
-    assert_eq!(answer.get(), Some(false));
     // Nothing prompted, and status says so without prompting either.
     assert_eq!(browser::permission(), permission);
-    let status = herald_sdk::command("status".into(), js_sys::Array::new(), true)
+    let status = herald_sdk::command("status".into(), js_sys::Array::new())
         .await
         .expect("status");
     assert_eq!(util::get(&status, "subscribed"), JsValue::FALSE);
