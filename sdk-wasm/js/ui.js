@@ -120,11 +120,16 @@ function modal(kind, body, t, pick = () => {}, cls) {
   box.showModal();
   controls()[0].focus();
   return new Promise((resolve) => {
-    const done = (act) => (box.close(), root.host.remove(), before?.focus?.(), resolve(act));
+    let open = 1;
+    const done = (act) => open && ((open = 0), box.close(), root.host.remove(), before?.focus?.(), resolve(act));
+    // Escape is ours (Chromium may close a modal without a cancel event);
+    // a dialog the browser closes some other way answers the same.
     box.oncancel = (e) => (e.preventDefault(), done('close'));
+    box.onclose = () => done('close');
     box.onkeydown = (e) => {
       const [first, ...rest] = controls();
       const last = rest.pop() || first;
+      if (e.key == 'Escape') e.preventDefault(), done('close');
       if (e.key == 'Tab' && root.activeElement == (e.shiftKey ? first : last)) e.preventDefault(), (e.shiftKey ? last : first).focus();
     };
     box.onclick = (e) => {

@@ -10,7 +10,7 @@
 use crate::util::{call, global};
 use alloc::string::String;
 use js_sys::Array;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 const BACKOFF: &str = "herald:backoff";
 
@@ -25,9 +25,9 @@ fn read(key: &str) -> String {
 
 fn write(key: &str, value: JsValue) {
     let storage = js_sys::Reflect::get(&global(), &"localStorage".into()).unwrap_or_default();
-    // Through JS's String(): Rust's number formatting costs kilobytes.
-    let text = call(&global(), "String", &[value]).unwrap_or_default();
-    let _ = call(&storage, "setItem", &[key.into(), text]);
+    // JSON through JS: Rust's number formatting costs kilobytes.
+    let text = js_sys::JSON::stringify(&value).unwrap_or_default();
+    let _ = call(&storage, "setItem", &[key.into(), text.into()]);
 }
 
 /// The back-off: `[dismissals so far, until (Unix ms)]`.
@@ -45,8 +45,8 @@ fn backoff() -> (f64, f64) {
 /// Starts the next back-off: the n-th dismissal waits the n-th of `days`
 /// (init's `backoffDays`; the last for every later one).
 pub fn back_off(days: &JsValue) {
-    let mut days = Array::from(days);
-    if days.length() == 0 {
+    let mut days: Array = days.clone().unchecked_into();
+    if !Array::is_array(days.as_ref()) || days.length() == 0 {
         days = Array::of3(&3.into(), &7.into(), &30.into());
     }
     let (count, _) = backoff();

@@ -151,3 +151,72 @@ export async function eventually(check, timeoutMs = 10000, what = 'condition') {
     await sleep(100);
   }
 }
+
+/** Where screenshots go on every run (looked at by people, not compared). */
+export const output = join(root, 'test-output');
+
+/**
+ * Screenshots of the page as it is now, light and dark, 375 and 1280 px
+ * wide: test-output/<name>-<light|dark>-<width>.png.
+ */
+export async function shoot(page, name) {
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(output, { recursive: true });
+  const size = page.viewport() || { width: 1280, height: 800 };
+  for (const theme of ['light', 'dark']) {
+    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: theme }]);
+    for (const width of [375, 1280]) {
+      await page.setViewport({ width, height: width < 500 ? 740 : 800 });
+      await sleep(150);
+      await page.screenshot({ path: join(output, `${name}-${theme}-${width}.png`) });
+    }
+  }
+  await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }]);
+  await page.setViewport(size);
+}
+
+/** axe-core's WCAG 2.2 A/AA violations on the page, light and dark (open shadow roots included). */
+export async function axe(page) {
+  const { readFileSync } = await import('node:fs');
+  const source = readFileSync(join(root, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+  const found = [];
+  for (const theme of ['light', 'dark']) {
+    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: theme }]);
+    await page.evaluate(source);
+    const violations = await page.evaluate(async () => {
+      const result = await window.axe.run(document, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+      });
+      return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join('; ')})`);
+    });
+    found.push(...violations.map((v) => `${theme}: ${v}`));
+  }
+  await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }]);
+  return found;
+}
+
+/** The element with focus, through open shadow roots: `part:tag:text`. */
+export const focused = (page) =>
+  page.evaluate(() => {
+    let el = document.activeElement;
+    let part = '';
+    while (el && el.shadowRoot && el.shadowRoot.activeElement) {
+      part = el.dataset.herald || part;
+      el = el.shadowRoot.activeElement;
+    }
+    return `${part}:${el.tagName.toLowerCase()}:${(el.getAttribute('aria-label') || el.textContent || el.id).trim()}`;
+  });
+
+/** A Herald part's state: whether its host is there, and its dialog open as a modal. */
+export const part = (page, name) =>
+  page.evaluate((name) => {
+    const host = document.querySelector(`[data-herald="${name}"]`);
+    const dialog = host?.shadowRoot?.querySelector('dialog');
+    return { present: !!host, modal: !!dialog?.matches(':modal'), text: host?.shadowRoot?.textContent ?? '' };
+  }, name);
+
+/** Clicks the element of a part matching `selector` (a real, trusted click). */
+export async function clickIn(page, name, selector) {
+  const handle = await page.evaluateHandle((name, selector) => document.querySelector(`[data-herald="${name}"]`).shadowRoot.querySelector(selector), name, selector);
+  await handle.asElement().click();
+}
