@@ -58,11 +58,15 @@ async function open(query = '', { userAgent } = {}) {
   return { context, page, asked, reload, errors };
 }
 
-/** Sets this context's notification permission (`granted`, `denied` or `prompt`). */
+/**
+ * Sets this context's notification permission (`granted`, `denied` or
+ * `prompt`). The browser session stays attached: Chromium drops a
+ * session's permission overrides when it detaches.
+ */
+let permissions;
 async function setPermission(context, setting) {
-  const cdp = await browser.target().createCDPSession();
-  await cdp.send('Browser.setPermission', { origin: server.url, browserContextId: context.id, permission: { name: 'notifications' }, setting });
-  await cdp.detach();
+  permissions ??= await browser.target().createCDPSession();
+  await permissions.send('Browser.setPermission', { origin: server.url, browserContextId: context.id, permission: { name: 'notifications' }, setting });
 }
 
 /**
