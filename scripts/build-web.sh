@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-web-tools.sh
 # Panic locations carry source paths into the .wasm: keep them short.
-remap="--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}/registry/src/= --remap-path-prefix=$PWD/="
+remap="--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}/registry/src/index.crates.io-1949cf8c6b5b557f/= --remap-path-prefix=sdk-wasm/src/= --remap-path-prefix=$PWD/="
 RUSTFLAGS="${RUSTFLAGS:-} $remap" \
   cargo build -p herald-sdk --target wasm32-unknown-unknown --profile wasm-release --features standalone
 out=target/web-sdk
@@ -20,7 +20,7 @@ node scripts/stub-formatting.mjs "$out/herald_sdk_bg.wasm"
 # binaryen 132 from npm: Debian's wasm-opt 108 miscompiles wasm-bindgen's
 # reference-type tables (Firefox: "can only pass WebAssembly exported
 # functions to funcref").
-node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers "$out/herald_sdk_bg.wasm" -o "$out/herald_sdk_bg.wasm"
+node_modules/.bin/wasm-opt -Oz -Oz --strip-debug --strip-producers "$out/herald_sdk_bg.wasm" -o "$out/herald_sdk_bg.wasm"
 # Short import/export names in the .wasm and the glue, then one minified
 # ES module: herald.js with the wasm-bindgen glue inside.
 node scripts/minify-wasm-names.mjs "$out/herald_sdk.js" "$out/herald_sdk_bg.wasm"

@@ -95,7 +95,7 @@ function command(name, args, strict) {
     // the user has chosen.
     run = core(name, [null, last]).catch(async (e) => {
       if (e.code != 'needs-user-gesture' || !(await askable())) throw e;
-      return (await ui('prompt', [])) == 'granted';
+      return (await ui('prompt', [])) == 'granted' && (await core('status', [])).subscribed;
     });
   } else if (name == 'uid') {
     last = { ...last, uid: args[0], uidSignature: args[1] };

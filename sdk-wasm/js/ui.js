@@ -16,7 +16,7 @@
 
 const css = `:host{all:initial;color-scheme:light dark;font:15px/1.45 var(--herald-font,system-ui,sans-serif);color:var(--fg);--bg:var(--herald-bg,light-dark(#fff,#1b1f24));--fg:var(--herald-fg,light-dark(#1f2328,#e6edf3));--mu:var(--herald-muted,light-dark(#58616b,#a9b3be));--ln:var(--herald-border,light-dark(#c9d1d9,#3d444d));--ac:var(--herald-accent,light-dark(#1d4ed8,#8ab4f8));--on:var(--herald-on-accent,light-dark(#fff,#0b1b3a));--bad:var(--herald-danger,light-dark(#b42318,#ff9d94))}
 dialog,section{background:var(--bg);color:var(--fg);border:1px solid var(--ln);border-radius:12px;padding:20px;max-width:560px}
-dialog{width:min(420px,90vw);box-shadow:0 12px 32px #0004}::backdrop{background:#0f172a73}.top{margin-top:24px}.bottom{margin-bottom:24px}dialog section{border:0;padding:0}
+dialog{box-sizing:border-box;width:min(420px,calc(100vw - 24px));max-width:none;box-shadow:0 12px 32px #0004}::backdrop{background:#0f172a73}.top{margin-top:24px}.bottom{margin-bottom:24px}dialog section{border:0;padding:0}
 h2{font-size:1.15rem;margin:0 0 6px}p,ol,ul{margin:0 0 12px}li{margin:4px 0}.m{color:var(--mu);font-size:.9rem;display:block}img{width:40px;height:40px;border-radius:10px;float:left;margin-right:14px}
 .r{display:flex;gap:8px;justify-content:end;flex-wrap:wrap;clear:both;margin-top:16px}
 button,select{font:inherit;color:inherit;cursor:pointer;background:0;border:1px solid var(--ln);border-radius:8px;min-height:40px;padding:6px 14px;font-weight:600}
@@ -24,13 +24,13 @@ button,select{font:inherit;color:inherit;cursor:pointer;background:0;border:1px 
 .x{position:absolute;top:8px;right:8px;min-height:0;width:32px;height:32px;padding:0;border:0;color:var(--mu);font-size:22px}
 :focus-visible{outline:3px solid var(--ac);outline-offset:2px}
 .bell{position:fixed;bottom:20px;right:20px;width:52px;height:52px;border:0;border-radius:50%;padding:0;background:var(--ac);color:var(--on);display:grid;place-items:center;box-shadow:0 6px 18px #0005;z-index:2147483000}
-.left{right:auto;left:20px}[data-state=blocked]{background:var(--mu);color:var(--bg)}
+.left{right:auto;left:20px}[data-state=blocked]{background:var(--mu);color:var(--bg)}.sl{display:none}[data-state=blocked] .sl{display:inline}
 ul{list-style:none;padding:0}li.t{display:flex;gap:16px;align-items:center;justify-content:space-between;padding:10px 0;margin:0;border-bottom:1px solid var(--ln)}
-[role=switch]{flex:none;width:48px;height:28px;border:2px solid var(--mu);border-radius:14px;padding:0;position:relative}
+[role=switch]{flex:none;width:48px;height:28px;min-height:0;border:2px solid var(--mu);border-radius:14px;padding:0;position:relative}
 [role=switch]:after{content:"";position:absolute;top:3px;left:3px;width:18px;height:18px;border-radius:50%;background:var(--mu)}
 [aria-checked=true]{background:var(--ac);border-color:var(--ac)}[aria-checked=true]:after{left:23px;background:var(--on)}
 @media(prefers-reduced-motion:no-preference){[role=switch]:after{transition:left .15s}}
-label{display:block;margin:8px 0 4px}select{width:100%;max-width:280px;background:var(--bg);font-weight:400}.s{min-height:1.45em;margin:12px 0 0}.e{color:var(--bad)}`;
+label{display:block;margin:8px 0 4px}select{display:block;width:100%;max-width:280px;margin-bottom:20px;background:var(--bg);font-weight:400}.s{margin:12px 0 0}.s:empty{margin:0}.e{color:var(--bad)}`;
 
 const icon = (d, style = '') =>
   `<svg width="22" height="22" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" aria-hidden="true"${style}>${d}</svg>`;
@@ -41,7 +41,7 @@ const dialog = (body, close, cls = '') => `<dialog class="${cls}" aria-labelledb
 const html = {
   prompt: '$1<h2 id="h">$2</h2><p id="d">$3</p><div class="r"><button data-act="close">$4</button><button class="p" data-act="allow">$5</button></div>',
   guide: '<h2 id="h">$1</h2><p id="d">$2</p><ol>$3</ol><div class="r"><button class="p" data-act="close">$4</button></div>',
-  bell: `<button class="bell $1" aria-label="$2" aria-haspopup="dialog">${icon('<path d="M6 8a6 6 0 1 1 12 0c0 7 3 9 3 9H3s3-2 3-9M10.3 21a1.94 1.94 0 0 0 3.4 0"/>')}</button>`,
+  bell: `<button class="bell $1" aria-label="$2" aria-haspopup="dialog">${icon('<path d="M6 8a6 6 0 1 1 12 0c0 7 3 9 3 9H3s3-2 3-9M10.3 21a1.94 1.94 0 0 0 3.4 0"/><path class="sl" d="M3 3l18 18"/>')}</button>`,
   prefs: '<section aria-labelledby="h"><h2 id="h">$1</h2><p class="m" id="d">$2</p>$3<p class="m">$4</p><p class="s" role="status"></p><p class="s e" role="alert"></p></section>',
   topic: '<li class="t"><span><span id="l$1">$2</span><span class="m" id="s$1">$3</span></span><button role="switch" aria-checked="$4" aria-labelledby="l$1" aria-describedby="s$1" data-act="topic" data-id="$1"></button></li>',
 };
@@ -83,6 +83,7 @@ const text = {
   unsupported: 'This browser cannot show notifications.',
   saving: 'Saving…',
   saved: 'Saved.',
+  retrying: 'Not saved yet: the server cannot be reached. Trying again…',
   queued: 'Offline: your choice is kept and will be saved once the connection is back.',
   failed: 'Not saved: ',
 };
@@ -175,7 +176,8 @@ export async function prompt(sdk, fromBell) {
   if ((await chosen) == 'allow') {
     step('accepted');
     outcome = await asked;
-    if (outcome == 'granted') return report(sdk, outcome), await sdk.command('subscribe'), outcome;
+    // A failed subscribe is the subscribe's to report; the answer is still the user's.
+    if (outcome == 'granted') return report(sdk, outcome), await sdk.command('subscribe').catch((e) => console.warn('herald:', e.message)), outcome;
     if (outcome == 'denied') return report(sdk, outcome), emit('permission-denied'), guide(sdk, 'recovery'), outcome;
     outcome = 'dismissed';
   }
@@ -259,7 +261,10 @@ async function center(sdk, el, options) {
   };
   const save = async (change, redraw) => {
     say(t.saving);
+    // The SDK keeps retrying (1, 2, 5, 10 s) before it queues: say so at once.
+    const slow = setTimeout(() => say('', t.retrying), 2500);
     const answer = await change.catch((e) => e);
+    clearTimeout(slow);
     if (redraw) draw(await status(sdk));
     if (answer == true || answer == false) return say(answer ? t.saved : '');
     if (answer.code != 'queued') return say('', t.failed + answer.message);
@@ -290,6 +295,8 @@ async function center(sdk, el, options) {
     return closed;
   }
   root = mount('preferences', first, el);
+  // Subscribed or not from elsewhere on the page (the prompt, the bell).
+  for (const e of ['subscribed', 'unsubscribed', 'permission-denied']) addEventListener('herald:' + e, async () => draw(await status(sdk)));
   const listen = (e) => {
     const name = e.target.closest('[data-act],select');
     if (name) act(name.dataset.act || 'frequency', e);

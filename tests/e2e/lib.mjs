@@ -84,7 +84,12 @@ export function tempDatabase() {
 
 export const sign = (secret, uid) => createHmac('sha256', secret).update(uid).digest('hex');
 
-export async function launchFirefox(wsUrl) {
+/**
+ * Firefox ESR against the push peer at `wsUrl`. Notifications are allowed
+ * up front unless `ask` is set: then permission starts at "default", as
+ * for a first-time visitor (a test grants it with overridePermissions).
+ */
+export async function launchFirefox(wsUrl, { ask = false } = {}) {
   return puppeteer.launch({
     browser: 'firefox',
     protocolTimeout: 60000,
@@ -95,7 +100,7 @@ export async function launchFirefox(wsUrl) {
       'dom.push.connection.enabled': true,
       'dom.push.testing.allowInsecureServerURL': true,
       'dom.push.retryBaseInterval': 500,
-      'permissions.default.desktop-notification': 1,
+      'permissions.default.desktop-notification': ask ? 0 : 1,
       'alerts.useSystemBackend': false,
       'dom.serviceWorkers.testing.enabled': true,
     },
@@ -163,16 +168,29 @@ export async function shoot(page, name) {
   const { mkdirSync } = await import('node:fs');
   mkdirSync(output, { recursive: true });
   const size = page.viewport() || { width: 1280, height: 800 };
-  for (const theme of ['light', 'dark']) {
-    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: theme }]);
+  for (const scheme of ['light', 'dark']) {
+    await theme(page, scheme);
     for (const width of [375, 1280]) {
       await page.setViewport({ width, height: width < 500 ? 740 : 800 });
       await sleep(150);
-      await page.screenshot({ path: join(output, `${name}-${theme}-${width}.png`) });
+      await page.screenshot({ path: join(output, `${name}-${scheme}-${width}.png`) });
     }
   }
-  await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }]);
+  await theme(page, 'light');
   await page.setViewport(size);
+}
+
+/**
+ * Light or dark: Chromium emulates prefers-color-scheme; Firefox (no such
+ * emulation over WebDriver BiDi) gets the page and Herald's parts forced
+ * through `color-scheme`, the way a site with its own theme switch does.
+ */
+export async function theme(page, scheme) {
+  if (page.browser().protocol != 'webDriverBiDi') return page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: scheme }]);
+  await page.evaluate((scheme) => {
+    const style = document.getElementById('test-theme') || document.head.appendChild(Object.assign(document.createElement('style'), { id: 'test-theme' }));
+    style.textContent = `:root, [data-herald] { color-scheme: ${scheme} }`;
+  }, scheme);
 }
 
 /** axe-core's WCAG 2.2 A/AA violations on the page, light and dark (open shadow roots included). */
@@ -180,8 +198,8 @@ export async function axe(page) {
   const { readFileSync } = await import('node:fs');
   const source = readFileSync(join(root, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
   const found = [];
-  for (const theme of ['light', 'dark']) {
-    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: theme }]);
+  for (const scheme of ['light', 'dark']) {
+    await theme(page, scheme);
     await page.evaluate(source);
     const violations = await page.evaluate(async () => {
       const result = await window.axe.run(document, {
@@ -189,9 +207,9 @@ export async function axe(page) {
       });
       return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join('; ')})`);
     });
-    found.push(...violations.map((v) => `${theme}: ${v}`));
+    found.push(...violations.map((v) => `${scheme}: ${v}`));
   }
-  await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }]);
+  await theme(page, 'light');
   return found;
 }
 
@@ -204,7 +222,9 @@ export const focused = (page) =>
       part = el.dataset.herald || part;
       el = el.shadowRoot.activeElement;
     }
-    return `${part}:${el.tagName.toLowerCase()}:${(el.getAttribute('aria-label') || el.textContent || el.id).trim()}`;
+    const label = el.getAttribute('aria-labelledby');
+    const name = el.getAttribute('aria-label') || (label && el.getRootNode().getElementById(label)?.textContent) || el.textContent || el.id;
+    return `${part}:${el.tagName.toLowerCase()}:${name.trim()}`;
   });
 
 /** A Herald part's state: whether its host is there, and its dialog open as a modal. */
@@ -212,7 +232,8 @@ export const part = (page, name) =>
   page.evaluate((name) => {
     const host = document.querySelector(`[data-herald="${name}"]`);
     const dialog = host?.shadowRoot?.querySelector('dialog');
-    return { present: !!host, modal: !!dialog?.matches(':modal'), text: host?.shadowRoot?.textContent ?? '' };
+    const text = [...(host?.shadowRoot?.children ?? [])].filter((e) => e.localName != 'style').map((e) => e.textContent).join('');
+    return { present: !!host, modal: !!dialog?.matches(':modal'), text };
   }, name);
 
 /** Clicks the element of a part matching `selector` (a real, trusted click). */
