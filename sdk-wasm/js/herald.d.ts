@@ -30,6 +30,62 @@ export interface InitOptions {
   authHeaders?: Record<string, string>;
   /** Longest wait for pushManager.subscribe(); default 15000. */
   subscribeTimeoutMs?: number;
+  /** The version of the consent text the page shows; sent with every subscription and preference change. */
+  disclosureVersion?: string;
+  /** When the soft prompt shows by itself: every condition given must hold. */
+  triggers?: Triggers;
+  /** The soft prompt's words, icon and place. */
+  prompt?: PromptOptions;
+  /** Days without a prompt after the 1st, 2nd, 3rd (and every later) dismissal; default [3, 7, 30]. */
+  backoffDays?: number[];
+  /** Any of the UI's strings, by key (see herald-ui.js), e.g. {prefsTitle: 'Alerts'}. */
+  texts?: Record<string, string | string[]>;
+}
+
+export interface Triggers {
+  /** Page views on this origin in this browser, this one included. */
+  pageViews?: number;
+  /** Seconds on this page. */
+  seconds?: number;
+  /** A CSS selector: the element at least 60% in view. */
+  visible?: string;
+}
+
+export interface PromptOptions {
+  title?: string;
+  text?: string;
+  /** An image URL shown beside the title. */
+  icon?: string;
+  /** The button that asks the browser; default 'Turn on notifications'. */
+  allow?: string;
+  /** The button that starts a back-off; default 'Not now'. */
+  later?: string;
+  /** Where the dialog sits; default the middle. */
+  position?: 'top' | 'bottom';
+}
+
+/** How the soft prompt ended. */
+export type PromptOutcome = 'granted' | 'denied' | 'dismissed' | 'ineligible';
+
+export interface BellOptions {
+  position?: 'bottom-right' | 'bottom-left';
+  /** The accessible name before the state; default 'Notifications' ("Notifications: on"). */
+  label?: string;
+  /** The preference center the bell opens once subscribed. */
+  topics?: Topic[];
+  frequencies?: Frequency[];
+}
+
+export interface Topic {
+  id: string;
+  label: string;
+  description?: string;
+}
+
+export interface PreferenceCenterOptions {
+  topics?: Topic[];
+  /** The choices offered; default all three. */
+  frequencies?: Frequency[];
 }
 
 export interface SubscribeOptions {
@@ -72,6 +128,10 @@ export interface HeraldCommand {
   (command: 'preferences', preferences: Preferences, callback?: (done: boolean) => void): Promise<unknown>;
   /** Replays the changes queued in IndexedDB now (also done on `online`). */
   (command: 'flush'): Promise<unknown>;
+  /** The soft prompt now, if this browser may be asked (obeys the back-off). */
+  (command: 'prompt', callback?: (outcome: PromptOutcome) => void): Promise<unknown>;
+  (command: 'bell', options?: BellOptions): Promise<unknown>;
+  (command: 'preferenceCenter', element: Element | string, options?: PreferenceCenterOptions): Promise<unknown>;
 }
 
 export declare const herald: HeraldCommand;
@@ -85,6 +145,9 @@ export declare function setTags(tags: string[]): Promise<boolean>;
 export declare function setPreferences(preferences: Preferences): Promise<boolean>;
 export declare function flush(): Promise<boolean>;
 export declare function unsupportedReason(): Promise<string | null>;
+export declare function prompt(): Promise<PromptOutcome>;
+export declare function bell(options?: BellOptions): Promise<boolean>;
+export declare function preferenceCenter(element: Element | string, options?: PreferenceCenterOptions): Promise<boolean>;
 
 declare const _default: {
   herald: HeraldCommand;
@@ -98,6 +161,9 @@ declare const _default: {
   setPreferences: typeof setPreferences;
   flush: typeof flush;
   unsupportedReason: typeof unsupportedReason;
+  prompt: typeof prompt;
+  bell: typeof bell;
+  preferenceCenter: typeof preferenceCenter;
 };
 export default _default;
 
@@ -105,5 +171,14 @@ declare global {
   interface Window {
     herald: HeraldCommand & { q?: unknown[][] };
     pushpad: HeraldCommand & { q?: unknown[][] };
+  }
+  interface WindowEventMap {
+    'herald:prompt-shown': CustomEvent<{}>;
+    'herald:prompt-accepted': CustomEvent<{}>;
+    'herald:prompt-dismissed': CustomEvent<{}>;
+    'herald:permission-denied': CustomEvent<{}>;
+    'herald:subscribed': CustomEvent<{}>;
+    'herald:unsubscribed': CustomEvent<{}>;
+    'herald:preferences-changed': CustomEvent<{}>;
   }
 }
