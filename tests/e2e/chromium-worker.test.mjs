@@ -79,7 +79,7 @@ test('a push service that never answers subscribe() is cut off after subscribeTi
   await context.close();
 });
 
-test('outside a user gesture subscribe does not prompt and says it needs one; status never prompts', async () => {
+test('outside a user gesture subscribe opens the soft prompt instead of the browser\'s dialog; status never prompts', async () => {
   const context = await browser.createBrowserContext();
   const page = await context.newPage();
   await page.goto(`${server.url}/index.html?project=${project.id}`);
@@ -87,11 +87,13 @@ test('outside a user gesture subscribe does not prompt and says it needs one; st
   if (before === 'default') {
     // DevTools runs evaluate() as a user gesture; wait until its transient
     // activation has expired (about 5 s in Chromium) before subscribing.
-    const code = await page.evaluate(async () => {
+    await page.evaluate(async () => {
       await new Promise((resolve) => setTimeout(resolve, 5500));
-      return import('/sdk/herald.js').then((m) => m.subscribe()).then(() => null, (e) => e.code);
+      window.answer = import('/sdk/herald.js').then((m) => m.subscribe()).then((ok) => ok, (e) => e.code);
     });
-    assert.equal(code, 'needs-user-gesture');
+    await eventually(() => page.evaluate(() => !!document.querySelector('[data-herald=prompt]')?.shadowRoot.querySelector('dialog:modal')), 5000, 'the soft prompt');
+    await page.keyboard.press('Escape');
+    assert.equal(await page.evaluate(() => window.answer), false, 'not subscribed: the user said not now');
   } else {
     // Headless builds that deny notifications outright: subscribe reports it.
     const code = await page.evaluate(() => import('/sdk/herald.js').then((m) => m.subscribe()).then(() => null, (e) => e.code));
