@@ -156,6 +156,30 @@ test('a save while the server is down is said, kept, and applied once it is back
   assert.deepEqual((await serverState()).topics.sort(), ['news', 'offers', 'orders']);
 });
 
+test('the bell, subscribed: says "on" and opens the preference center as a dialog; logged out, the center still works', async () => {
+  await open('&bell=bottom-right');
+  const name = () => page.evaluate(() => document.querySelector('[data-herald=bell]')?.shadowRoot.querySelector('button').getAttribute('aria-label'));
+  await eventually(async () => (await name()) == 'Notifications: on', 5000, 'the bell to say on');
+  // Log out: the subscription stays, anonymous, and keeps its preferences.
+  assert.equal(await page.evaluate(() => new Promise((resolve) => herald('unsubscribe', resolve, { uid: true }))), true);
+  assert.equal((await serverState()).uid, null);
+  await page.focus('#focus-me');
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(page), 'bell:button:Notifications: on');
+  await page.keyboard.press('Enter');
+  await eventually(async () => (await part(page, 'preferences')).modal, 5000, 'the preference center dialog');
+  assert.deepEqual(await switches(), { orders: true, offers: true, news: true });
+  assert.equal(await focused(page), 'preferences:button:Orders');
+  assert.deepEqual(await axe(page), []);
+  await shoot(page, 'bell-preferences');
+  await page.keyboard.press(' ');
+  await eventually(async () => (await said()).status == 'Saved.', 5000, '"Saved."');
+  assert.deepEqual((await serverState()).topics.sort(), ['news', 'offers']);
+  await page.keyboard.press('Escape');
+  await eventually(async () => !(await part(page, 'preferences')).present, 3000, 'the dialog to close');
+  assert.equal(await focused(page), 'bell:button:Notifications: on', 'focus back on the bell');
+});
+
 test('"Turn off all notifications": the server says opted out, nothing is delivered, and the center offers Turn on', async () => {
   await open('&prefs=1');
   await eventually(async () => Object.keys(await switches()).length == 3, 5000, 'the switches');
