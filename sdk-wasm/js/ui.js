@@ -163,7 +163,9 @@ const report = (sdk, event) =>
 export async function prompt(sdk, fromBell) {
   const why = await sdk.command('eligible', fromBell);
   if (why == 'ios' || (why == 'denied' && fromBell)) return guide(sdk, why == 'ios' ? 'ios-guide' : 'recovery').then(() => 'ineligible');
-  if (why == 'granted') return (await status(sdk)).subscribed || !(await sdk.command('subscribe')) ? 'ineligible' : 'granted';
+  // Allowed but not subscribed (turned off here before): only the user's own
+  // click on the bell subscribes again; a site's prompt() never does.
+  if (why == 'granted') return fromBell && !(await status(sdk)).subscribed && (await sdk.command('subscribe')) ? 'granted' : 'ineligible';
   if (why != 'ok') return 'ineligible';
   const t = { ...text, ...sdk.options.texts, ...sdk.options.prompt };
   const body = fill(html.prompt, t.icon ? `<img alt="" src="${esc(t.icon)}">` : '', esc(t.title), esc(t.text), esc(t.later), esc(t.allow));

@@ -201,4 +201,11 @@ test('"Turn off all notifications": the server says opted out, nothing is delive
   await sleep(1000);
   assert.equal(await shown('After opt-out'), 0);
   assert.deepEqual(await axe(page), []);
+  // Turned off stays off: the site's prompt() and a trigger do not undo it.
+  assert.equal(await page.evaluate(() => herald('prompt')), 'ineligible');
+  assert.equal((await page.evaluate(() => new Promise((resolve) => herald('status', (subscribed) => resolve(subscribed))))), false);
+  // The user's own "Turn on" does.
+  await clickIn(page, 'preferences', '[data-act=on]');
+  await eventually(async () => Object.keys(await switches()).length == 3, 10000, 'the switches again');
+  assert.equal((await serverState()).status, 'active');
 });
