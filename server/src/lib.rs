@@ -33,3 +33,4 @@ pub mod telemetry;
 pub mod time;
 pub mod users;
 pub mod webpush;
+pub mod window;

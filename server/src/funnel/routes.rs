@@ -8,6 +8,7 @@ use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::state::AppState;
 use crate::time::now_ms;
+use crate::window::{Window, date, day_of};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -15,9 +16,6 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
-
-/// Most days one stats read covers.
-pub const MAX_DAYS: i64 = 366;
 
 /// The funnel's routes.
 pub fn router() -> Router<AppState> {
@@ -59,42 +57,19 @@ async fn report_prompt_event(
         .check(&address)
         .map_err(ApiError::TooManyRequests)?;
     let project = state.projects.load(&state.db, &project_id).await?;
-    store::count(&state.db, &project.id, store::day_of(now_ms()), step).await?;
+    store::count(&state.db, &project.id, day_of(now_ms()), step).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// `?days=N`: 1 to 366, 30 by default.
-pub fn days(query: &HashMap<String, String>) -> Result<i64, ApiError> {
-    match query.get("days") {
-        None => Ok(30),
-        Some(n) => n
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=MAX_DAYS).contains(n))
-            .ok_or_else(|| {
-                ApiError::invalid(
-                    "days",
-                    format!("must be a whole number from 1 to {MAX_DAYS}"),
-                )
-            }),
-    }
-}
-
-/// The UTC date of a day number, `YYYY-MM-DD`.
-pub fn date(day: i64) -> String {
-    crate::time::rfc3339(day * 24 * 60 * 60 * 1000)[..10].to_string()
 }
 
 async fn prompt_stats(
     auth: Authorized,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    let days = days(&query)?;
-    let today = store::day_of(now_ms());
-    let from = today - days + 1;
-    let counts = store::daily(&auth.state.db, &auth.project.id, (from, today)).await?;
+    let window = Window::from_query(&query)?;
+    let counts = store::daily(&auth.state.db, &auth.project.id, window).await?;
     let mut totals = Map::new();
-    let daily: Vec<Value> = (from..=today)
+    let daily: Vec<Value> = window
+        .each()
         .map(|day| {
             let mut row = Map::new();
             row.insert("date".into(), json!(date(day)));
@@ -112,9 +87,9 @@ async fn prompt_stats(
         })
         .collect();
     Ok(Json(json!({
-        "days": days,
-        "from": date(from),
-        "to": date(today),
+        "days": window.days,
+        "from": date(window.from),
+        "to": date(window.to),
         "daily": daily,
         "totals": totals,
     })))

@@ -2,16 +2,9 @@
 
 use super::Step;
 use crate::db::Db;
+use crate::window::Window;
 use sqlx::Row;
 use std::collections::BTreeMap;
-
-/// Milliseconds in a day.
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
-
-/// The UTC day (days since the epoch) of a Unix-ms time.
-pub fn day_of(ms: i64) -> i64 {
-    ms.div_euclid(DAY_MS)
-}
 
 /// Adds one to `step` on `day`.
 pub async fn count(db: &Db, project_id: &str, day: i64, step: Step) -> Result<(), sqlx::Error> {
@@ -27,19 +20,19 @@ pub async fn count(db: &Db, project_id: &str, day: i64, step: Step) -> Result<()
     Ok(())
 }
 
-/// The counts of days `from..=to`, by day and step (days without any are absent).
+/// The counts of the window's days, by day and step (days without any are absent).
 pub async fn daily(
     db: &Db,
     project_id: &str,
-    (from, to): (i64, i64),
+    window: Window,
 ) -> Result<BTreeMap<i64, BTreeMap<Step, i64>>, sqlx::Error> {
     let rows = sqlx::query(
         "select day, event, count from prompt_events
          where project_id = $1 and day >= $2 and day <= $3",
     )
     .bind(project_id)
-    .bind(from)
-    .bind(to)
+    .bind(window.from)
+    .bind(window.to)
     .fetch_all(db.pool())
     .await?;
     let mut days: BTreeMap<i64, BTreeMap<Step, i64>> = BTreeMap::new();

@@ -6,15 +6,19 @@
 //! - [`target`]: uids, tag expressions, topics, broadcast, and their SQL.
 //! - [`service`]: send, progress, cancel; [`fanout`]: audiences expanded
 //!   in batches; [`store`]: the rows and audience queries.
+//! - [`listing`]: the console's pages of notifications; [`timeline`]:
+//!   one notification's counts over time.
 //! - [`routes`]: the HTTP adapters.
 
 pub mod content;
 pub mod fanout;
+pub mod listing;
 pub mod request;
 pub mod routes;
 pub mod service;
 pub mod store;
 pub mod tags;
 pub mod target;
+pub mod timeline;
 
 pub use routes::router;

@@ -9,13 +9,14 @@
 //! later batches are still being written.
 
 use super::request::Send;
-use super::store::{self, NewNotification};
+use super::store::{self, NewNotification, Stored};
 use super::target::Target;
 use crate::db::{Db, Tx};
 use crate::queue::{self, counts::InState, enqueue::Audience};
 use crate::states::DeliveryState;
 use crate::time::now_ms;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Why a notification could not be read or cancelled.
 #[derive(Debug, thiserror::Error)]
@@ -124,9 +125,18 @@ pub async fn progress(db: &Db, project_id: &str, id: i64) -> Result<Progress, No
         .await?
         .ok_or(NotificationError::NotFound(id))?;
     let by_state = queue::counts::by_state(db, id).await?;
+    Ok(summarize(stored, &by_state, now_ms()))
+}
+
+/// A notification's progress from its row and its deliveries by state.
+pub fn summarize(
+    stored: Stored,
+    by_state: &BTreeMap<DeliveryState, InState>,
+    now: i64,
+) -> Progress {
     let mut counts = Counts::default();
     let (mut written, mut attempted) = (0, 0);
-    for (state, c) in &by_state {
+    for (state, c) in by_state {
         let InState {
             n,
             delivered,
@@ -152,7 +162,7 @@ pub async fn progress(db: &Db, project_id: &str, id: i64) -> Result<Progress, No
         "cancelled"
     } else if stored.failure.is_some() && counts.queued == 0 {
         "failed"
-    } else if stored.send_at > now_ms() {
+    } else if stored.send_at > now {
         "scheduled"
     } else if counts.queued == 0 {
         "done"
@@ -161,11 +171,11 @@ pub async fn progress(db: &Db, project_id: &str, id: i64) -> Result<Progress, No
     } else {
         "queued"
     };
-    Ok(Progress {
+    Progress {
         status,
         counts,
         failure: stored.failure,
-    })
+    }
 }
 
 /// Cancels a notification nothing of which was sent yet; 409 otherwise.

@@ -223,16 +223,17 @@ pub async fn find(db: &Db, project_id: &str, id: i64) -> Result<Option<Stored>, 
     .bind(project_id)
     .fetch_optional(db.pool())
     .await?;
-    row.map(|row| {
-        Ok(Stored {
-            total: row.try_get("total")?,
-            send_at: row.try_get("send_at")?,
-            cancelled: row.try_get::<i64, _>("cancelled")? != 0,
-            fanout_done: row.try_get::<i64, _>("fanout_done")? != 0,
-            failure: row.try_get("failure")?,
-        })
+    row.as_ref().map(stored).transpose()
+}
+
+fn stored(row: &sqlx::any::AnyRow) -> Result<Stored, sqlx::Error> {
+    Ok(Stored {
+        total: row.try_get("total")?,
+        send_at: row.try_get("send_at")?,
+        cancelled: row.try_get::<i64, _>("cancelled")? != 0,
+        fanout_done: row.try_get::<i64, _>("fanout_done")? != 0,
+        failure: row.try_get("failure")?,
     })
-    .transpose()
 }
 
 /// Whether the project's notification `id` exists and was cancelled,
@@ -262,4 +263,51 @@ pub async fn set_cancelled(tx: &mut Tx, id: i64) -> Result<(), sqlx::Error> {
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// A notification as the console lists it.
+pub struct Listed {
+    /// Its id.
+    pub id: i64,
+    /// What its progress is computed from.
+    pub stored: Stored,
+    /// What it shows.
+    pub content: Content,
+    /// The target as sent (JSON text).
+    pub target: String,
+    /// When it was accepted.
+    pub created_at: i64,
+}
+
+/// The project's notifications newest first: at most `limit`, with ids
+/// below `before` when given.
+pub async fn page(
+    db: &Db,
+    project_id: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Listed>, sqlx::Error> {
+    let rows = sqlx::query(
+        "select id, total, send_at, cancelled, fanout_done, failure, payload, target, created_at
+         from notifications where project_id = $1 and id < $2 order by id desc limit $3",
+    )
+    .bind(project_id)
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Listed {
+                id: row.try_get("id")?,
+                stored: stored(row)?,
+                // Written by this server from a validated send; a row that
+                // does not read back lists with empty content, not a 500.
+                content: serde_json::from_str(&row.try_get::<String, _>("payload")?)
+                    .unwrap_or_default(),
+                target: row.try_get("target")?,
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .collect()
 }

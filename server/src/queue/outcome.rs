@@ -87,19 +87,18 @@ async fn write_final(
 ) -> Result<(), sqlx::Error> {
     let sent_at = if state == Sent { ", sent_at = $3" } else { "" };
     let sql = format!(
-        "update deliveries set state = $1, lease_until = null, last_status = $2{sent_at}
+        "update deliveries set state = $1, lease_until = null, last_status = $2, finished_at = $3{sent_at}
          where id in ({})",
         id_list(ids)
     );
     let status = (status != 0).then_some(i64::from(status));
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+    sqlx::query(sqlx::AssertSqlSafe(sql))
         .persistent(false)
         .bind(state.as_str())
-        .bind(status);
-    if state == Sent {
-        query = query.bind(now);
-    }
-    query.execute(&mut **tx).await?;
+        .bind(status)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -108,7 +107,7 @@ async fn write_final(
 async fn expire_subscriptions(tx: &mut Tx, ids: &[i64], now: i64) -> Result<(), sqlx::Error> {
     let list = id_list(ids);
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "update subscriptions set status = {}, updated_at = $1 where id in ({list}) and status = {}",
+        "update subscriptions set status = {}, updated_at = $1, expired_at = $1 where id in ({list}) and status = {}",
         Status::Expired.sql(),
         Status::Active.sql()
     )))
@@ -117,12 +116,13 @@ async fn expire_subscriptions(tx: &mut Tx, ids: &[i64], now: i64) -> Result<(), 
     .execute(&mut **tx)
     .await?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "update deliveries set state = {}, lease_until = null
+        "update deliveries set state = {}, lease_until = null, finished_at = $1
          where subscription_id in ({list}) and state = {}",
         Cancelled.sql(),
         Queued.sql()
     )))
     .persistent(false)
+    .bind(now)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -4,11 +4,13 @@
 //! - [`fields`]: validated request fields (endpoint, keys, tags, frequency).
 //! - [`store`]: the rows.
 //! - [`service`]: the lifecycle (subscribe, log in/out, preferences, opt-out, rotate).
-//! - [`routes`]: the HTTP adapters.
+//! - [`stats`]: the subscriber numbers the console charts.
+//! - [`routes`]: the HTTP adapters (browser-facing, and the backend's stats read).
 
 pub mod fields;
 pub mod routes;
 pub mod service;
+pub mod stats;
 pub mod store;
 
 pub use routes::router;

@@ -6,19 +6,23 @@
 use super::fields::{AuthSecret, Endpoint, Frequency, Names, P256dh, disclosure_version};
 use super::service::SubscriptionError;
 use super::service::{self, Ctx, Preferences, Rotation, Subscribe};
-use super::store;
+use super::{stats, store};
+use crate::backend::Authorized;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::identity::Uid;
 use crate::invalid::Invalid;
 use crate::mutation::{Body, Input, Mutation, Write};
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use crate::window::{Window, date};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{post, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
 
 /// The subscription routes under `/api/v1/projects/{project}/subscriptions`.
 pub fn router() -> Router<AppState> {
@@ -30,6 +34,36 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{base}/preferences"), put(update_preferences))
         .route(&format!("{base}/opt-out"), post(opt_out))
         .route(&format!("{base}/rotate"), post(rotate))
+        .route(
+            "/api/v1/projects/{project}/stats/subscriptions",
+            get(subscription_stats),
+        )
+}
+
+/// `GET …/stats/subscriptions?days=N` (Bearer): totals by status now, and
+/// every day of the window with what it saw (zeros included).
+async fn subscription_stats(
+    auth: Authorized,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let window = Window::from_query(&query)?;
+    let db = &auth.state.db;
+    let totals = stats::totals(db, &auth.project.id).await?;
+    let days = stats::daily(db, &auth.project.id, window).await?;
+    let daily: Vec<Value> = window
+        .each()
+        .map(|day| {
+            let d = days.get(&day).copied().unwrap_or_default();
+            json!({"date": date(day), "new": d.new, "opted_out": d.opted_out, "expired": d.expired})
+        })
+        .collect();
+    Ok(Json(json!({
+        "days": window.days,
+        "from": date(window.from),
+        "to": date(window.to),
+        "totals": totals,
+        "daily": daily,
+    })))
 }
 
 fn ctx(write: &mut Write) -> Ctx<'_> {

@@ -186,7 +186,8 @@ pub async fn save(conn: &mut AnyConnection, sub: &Subscription) -> Result<(), sq
         "update subscriptions
          set p256dh = $1, auth = $2, uid = $3, tags = $4, topics = $5, frequency = $6, status = $7,
              disclosure_version = $8, updated_at = $9,
-             opted_out_at = case when $7 = $11 then coalesce(opted_out_at, $9) else null end
+             opted_out_at = case when $7 = $11 then coalesce(opted_out_at, $9) else null end,
+             expired_at = case when $7 = $12 then coalesce(expired_at, $9) else null end
          where id = $10",
     )
     .bind(&sub.p256dh)
@@ -200,6 +201,7 @@ pub async fn save(conn: &mut AnyConnection, sub: &Subscription) -> Result<(), sq
     .bind(now)
     .bind(sub.id)
     .bind(Status::OptedOut.as_str())
+    .bind(Status::Expired.as_str())
     .execute(conn)
     .await?;
     Ok(())

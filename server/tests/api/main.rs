@@ -5,6 +5,7 @@ mod helpers;
 mod backend;
 mod cli;
 mod consent;
+mod console;
 mod cors;
 mod crypto;
 mod delivery;
