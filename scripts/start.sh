@@ -22,9 +22,10 @@ LISTEN="${HERALD_LISTEN:-127.0.0.1:8080}"
 python3 - "$LISTEN" <<'PY'
 import json, sys
 p = json.load(open(".herald/demo-project.json"))
-print(f"Herald is starting on http://{sys.argv[1]}/?project={p['id']}")
+print(f"Herald is starting: the demo shop on http://{sys.argv[1]}/, the console on http://{sys.argv[1]}/admin")
 print(f"  demo project id: {p['id']}")
 print(f"  API token:       {p['api_token']}")
 print("  (all keys: .herald/demo-project.json)")
 PY
-exec "$HERALD" serve --listen "$LISTEN" --allow-origin "http://$LISTEN"
+PROJECT=$(python3 -c 'import json; print(json.load(open(".herald/demo-project.json"))["id"])')
+exec "$HERALD" serve --listen "$LISTEN" --allow-origin "http://$LISTEN" --demo "$PROJECT"

@@ -24,7 +24,7 @@ export interface InitOptions {
   serviceWorker?: string;
   /** Service worker scope. */
   scope?: string;
-  /** The site's endpoint answering {signature} or {token} for ?uid=… */
+  /** The site's endpoint answering {signature} or {token} to a POST to ?uid=… (cookies included). */
   authEndpoint?: string;
   /** Headers for authEndpoint, e.g. a CSRF token. */
   authHeaders?: Record<string, string>;

@@ -33,7 +33,10 @@ pub(crate) async fn signature_for(
         &uid.as_string().unwrap_or_default(),
     ));
     let url = cat(&[endpoint, separator, "uid=", &encoded]);
+    // POST: it mints a credential from the site's session (never cached or
+    // prefetched; the site's CSRF check expects a POST).
     let init = Object::new();
+    set(&init, "method", "POST");
     set(&init, "credentials", "include");
     if let Some(headers) = &config.auth_headers {
         set(

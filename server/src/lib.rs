@@ -10,6 +10,7 @@ pub mod cli;
 pub mod consent;
 pub mod db;
 pub mod delivery;
+pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod funnel;

@@ -8,7 +8,8 @@ use crate::extract::MAX_BODY_BYTES;
 use crate::limits::Limits;
 use crate::state::AppState;
 use crate::{
-    delivery, funnel, guard, maintenance, notifications, projects, receipts, subscriptions, users,
+    delivery, demo, funnel, guard, maintenance, notifications, projects, receipts, subscriptions,
+    users,
 };
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
@@ -41,6 +42,8 @@ pub struct Config {
     pub workers: bool,
     /// How the delivery workers behave.
     pub delivery: delivery::Config,
+    /// The demo shop's project: serves its backend under `/demo` (off when `None`).
+    pub demo: Option<String>,
 }
 
 impl Default for Config {
@@ -53,6 +56,7 @@ impl Default for Config {
             retention_days: 90,
             workers: true,
             delivery: delivery::Config::default(),
+            demo: None,
         }
     }
 }
@@ -90,7 +94,7 @@ impl Application {
             push_services: config.delivery.push_services.clone(),
             limits: limits.clone(),
         };
-        let router = router(state, &config).layer(cors);
+        let router = router(state, &config)?.layer(cors);
         let listener = TcpListener::bind(&config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
@@ -132,10 +136,11 @@ impl Application {
     }
 }
 
-/// Every route: the API, `/healthz`, and the static files.
-pub fn router(state: AppState, config: &Config) -> Router {
+/// Every route: the API, `/healthz`, the demo's backend when asked for,
+/// and the static files.
+pub fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
     let sw = config.dist_dir.join("sw").join("herald-sw.js");
-    let api = Router::new()
+    let mut api = Router::new()
         .merge(projects::router())
         .merge(subscriptions::router())
         .merge(users::router())
@@ -143,14 +148,22 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .merge(receipts::router())
         .merge(funnel::router())
         .route("/healthz", get(healthz))
-        .route("/api/{*rest}", axum::routing::any(api_not_found))
+        .route("/api/{*rest}", axum::routing::any(api_not_found));
+    if let Some(project) = &config.demo {
+        api = api.merge(demo::router(demo::routes::Demo {
+            project: project.clone(),
+            keys: demo::session::Keys::random()?,
+        }));
+    }
+    let api = api
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);
-    api.route_service("/herald-sw.js", ServeFile::new(sw))
+    Ok(api
+        .route_service("/herald-sw.js", ServeFile::new(sw))
         .nest_service("/sdk", ServeDir::new(config.dist_dir.join("sdk")))
         .fallback_service(ServeDir::new(&config.site_dir))
         .layer(axum::middleware::from_fn(guard::refuse_control_characters))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http()))
 }
 
 async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {

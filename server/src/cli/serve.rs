@@ -28,6 +28,10 @@ pub struct ServeArgs {
     /// Serve the API only; leave delivery to other processes.
     #[arg(long)]
     no_workers: bool,
+    /// Serve the demo shop's backend (log in, log out, uid tokens under
+    /// /demo) for this project; scripts/start.sh passes it.
+    #[arg(long, value_name = "PROJECT_ID")]
+    demo: Option<String>,
 }
 
 impl ServeArgs {
@@ -40,6 +44,7 @@ impl ServeArgs {
             dist_dir: self.dist_dir,
             retention_days: self.retention_days,
             workers: !self.no_workers,
+            demo: self.demo,
         })
     }
 }

@@ -195,6 +195,18 @@ pub async fn spawn_api_node(database_url: &str, project: &CreatedProject) -> Tes
     }
 }
 
+/// Another node serving the demo shop's backend for `app`'s project.
+pub async fn spawn_demo_node(app: &TestApp) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = node_config(vec![], &dir, false);
+    config.demo = Some(app.project.id.clone());
+    let node = start_node(&app.database_url, config, dir).await;
+    TestApp {
+        project: app.project.clone(),
+        ..node
+    }
+}
+
 async fn spawn_node_with(
     database_url: &str,
     allow_origins: Vec<String>,

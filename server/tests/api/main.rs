@@ -9,6 +9,7 @@ mod console;
 mod cors;
 mod crypto;
 mod delivery;
+mod demo;
 mod funnel;
 mod hostile;
 mod idempotency;
