@@ -58,12 +58,17 @@ export function createProject(databaseUrl) {
   return JSON.parse(String(out));
 }
 
-/** A Herald server on `port` (fixed, so a restart keeps the page's server URL). */
-export async function startHerald(databaseUrl, port) {
+/**
+ * A Herald server on `port` (fixed, so a restart keeps the page's server
+ * URL), serving the test pages; with `demo: projectId`, the demo shop
+ * (demo-site/) and its backend instead.
+ */
+export async function startHerald(databaseUrl, port, { demo } = {}) {
+  const site = demo ? ['--site-dir', join(root, 'demo-site'), '--demo', demo] : ['--site-dir', join(root, 'tests', 'e2e', 'site')];
   const { child, log } = await startProcess(
     bin('herald'),
-    ['--database-url', databaseUrl, 'serve', '--listen', `127.0.0.1:${port}`, '--allow-origin', '*',
-      '--site-dir', join(root, 'tests', 'e2e', 'site'), '--dist-dir', join(root, 'dist'),
+    ['--database-url', databaseUrl, 'serve', '--listen', `127.0.0.1:${port}`, '--allow-origin', '*', ...site,
+      '--dist-dir', join(root, 'dist'),
       '--retry-base-ms', '200', '--vapid-subject', 'mailto:e2e@herald.example', '--push-service', '127.0.0.1'],
     { pattern: /listening on/, env: { RUST_LOG: 'info' } },
   );
