@@ -8,6 +8,7 @@
 pub mod backend;
 pub mod cli;
 pub mod consent;
+pub mod console;
 pub mod db;
 pub mod delivery;
 pub mod demo;

@@ -8,7 +8,7 @@ use crate::extract::MAX_BODY_BYTES;
 use crate::limits::Limits;
 use crate::state::AppState;
 use crate::{
-    delivery, demo, funnel, guard, maintenance, notifications, projects, receipts, subscriptions,
+    console, delivery, demo, funnel, guard, maintenance, notifications, projects, receipts, subscriptions,
     users,
 };
 use axum::extract::{DefaultBodyLimit, State};
@@ -147,6 +147,7 @@ pub fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
         .merge(notifications::router())
         .merge(receipts::router())
         .merge(funnel::router())
+        .merge(console::router())
         .route("/healthz", get(healthz))
         .route("/api/{*rest}", axum::routing::any(api_not_found));
     if let Some(project) = &config.demo {

@@ -1,5 +1,7 @@
 //! `GET /api/v1/projects/{project}/vapid-public-key`: the key browsers pass
-//! to `pushManager.subscribe()` as the `applicationServerKey`.
+//! to `pushManager.subscribe()` as the `applicationServerKey`; and `GET
+//! /api/v1/me`: the project a backend token belongs to (the console asks
+//! for a token only).
 //!
 //! The router takes any state that yields the database and the project
 //! cache (axum's `FromRef`), so this module needs nothing above it.
@@ -8,6 +10,7 @@ use super::Cache;
 use super::ProjectError;
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::extract::BearerToken;
 use axum::extract::{FromRef, Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -20,10 +23,17 @@ where
     Db: FromRef<S>,
     Cache: FromRef<S>,
 {
-    Router::new().route(
-        "/api/v1/projects/{project}/vapid-public-key",
-        get(get_vapid_public_key),
-    )
+    Router::new()
+        .route(
+            "/api/v1/projects/{project}/vapid-public-key",
+            get(get_vapid_public_key),
+        )
+        .route("/api/v1/me", get(get_me))
+}
+
+async fn get_me(State(db): State<Db>, token: BearerToken) -> Result<Json<Value>, ApiError> {
+    let (id, name) = super::store::of_token(&db, &token.0).await?;
+    Ok(Json(json!({ "project": { "id": id, "name": name } })))
 }
 
 async fn get_vapid_public_key(

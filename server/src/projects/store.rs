@@ -125,6 +125,19 @@ pub async fn load(db: &Db, id: &str) -> Result<Project, ProjectError> {
     })
 }
 
+/// The project (id, name) a backend API token belongs to.
+pub async fn of_token(db: &Db, token: &Secret<String>) -> Result<(String, String), ProjectError> {
+    let row = sqlx::query(
+        "select p.id, p.name from api_tokens t join projects p on p.id = t.project_id
+         where t.token_hash = $1",
+    )
+    .bind(sha256_hex(token.expose()))
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(ProjectError::BadToken)?;
+    Ok((row.try_get("id")?, row.try_get("name")?))
+}
+
 /// Checks a backend API token against a project; 401 unless it is one of
 /// that project's tokens.
 pub async fn authenticate(
