@@ -68,7 +68,7 @@ export const ready = (async () => {
     triggers: { pageViews: 2, visible: '#alerts' },
     prompt: {
       title: 'Shipping updates and price drops?',
-      text: 'We notify you when an order ships, and about offers you pick. Turn it off any time under Preferences.',
+      text: 'We notify you when an order ships, and about offers you pick. Turn it off any time on the Notifications page.',
       allow: 'Turn on notifications',
       later: 'Not now',
     },

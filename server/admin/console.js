@@ -72,7 +72,8 @@ async function start() {
 
 // Views by location hash: #/overview, #/send, #/notifications[?cursor], #/notifications/ID.
 function route() {
-  if (!project) return;
+  // Only the views' own hashes (#/...): the skip link's #main is not one.
+  if (!project || (location.hash && !location.hash.startsWith('#/'))) return;
   clearInterval(poll);
   const [, view = 'overview', id] = location.hash.split('/');
   for (const a of document.querySelectorAll('#nav a')) {
@@ -135,7 +136,10 @@ function svg({ id, title, rows, series, xLabel, kind = 'line' }, W) {
   for (let v = 0; v <= top; v += step) grid += `<line class="grid" x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}"/><text x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${fmt(v)}</text>`;
   // As many x labels as fit, about 70 px apart.
   const every = Math.max(1, Math.ceil(rows.length / Math.max(2, Math.floor((W - L - R) / 70))));
-  const ticks = rows.map((r, i) => (i % every == 0 ? `<text x="${x(i)}" y="${H - 8}" text-anchor="middle">${esc(xLabel(r))}</text>` : '')).join('');
+  // Line charts run edge to edge: their first and last labels stay inside.
+  const anchor = (i) => (kind == 'line' && rows.length > 1 && i == 0 ? 'start' : kind == 'line' && i == rows.length - 1 ? 'end' : 'middle');
+  const ticks = rows.map((r, i) => (i % every == 0 || (kind == 'line' && i == rows.length - 1 && i % every > every / 2)
+    ? `<text x="${x(i)}" y="${H - 8}" text-anchor="${anchor(i)}">${esc(xLabel(r))}</text>` : '')).join('');
   let marks = '';
   if (kind == 'line') {
     for (const s of series) {
@@ -317,7 +321,9 @@ function showError(form, error) {
   if (visible) {
     const control = box.querySelector('input, textarea, select');
     control.setAttribute('aria-invalid', 'true');
-    box.querySelector('.error').textContent = error.message;
+    // The field is named by where it is said: "target.tags: expected …" → "Expected …".
+    const said = error.message.startsWith(`${name}: `) ? error.message.slice(name.length + 2) : error.message;
+    box.querySelector('.error').textContent = said.charAt(0).toUpperCase() + said.slice(1);
     control.focus();
   }
   $('#form-error').textContent = visible ? `Not sent: see ${box.querySelector('label').textContent}.` : `Not sent: ${error.message}`;
@@ -352,13 +358,14 @@ async function list(view) {
   const cursor = params.get('cursor');
   const back = params.get('back');
   const page = await api('GET', `/notifications?limit=25${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+  // data-label: on a phone each row is a small card that names its cells.
   const rows = page.notifications.map((n) => `<tr>
-      <td><a href="#/notifications/${n.id}">${esc(n.title || '(no title)')}</a></td>
-      <td>${esc(targetText(n.target))}</td><td>${badge(n.status)}</td>
-      <td class="num">${fmt(n.total)}</td><td class="num">${fmt(n.counts.sent)}</td><td class="num">${fmt(n.counts.delivered)}</td><td class="num">${fmt(n.counts.clicked)}</td>
-      <td>${esc(when(n.created_at))}</td></tr>`).join('');
+      <td class="title"><a href="#/notifications/${n.id}">${esc(n.title || '(no title)')}</a></td>
+      <td data-label="Target">${esc(targetText(n.target))}</td><td data-label="Status">${badge(n.status)}</td>
+      <td class="num" data-label="Targeted">${fmt(n.total)}</td><td class="num" data-label="Sent">${fmt(n.counts.sent)}</td><td class="num" data-label="Shown">${fmt(n.counts.delivered)}</td><td class="num" data-label="Clicked">${fmt(n.counts.clicked)}</td>
+      <td data-label="Accepted">${esc(when(n.created_at))}</td></tr>`).join('');
   main.innerHTML = `<div class="head"><h1>Notifications</h1><a class="button primary" href="#/send">Send one</a></div>
-    <div class="card scroll">${page.notifications.length ? `<table><caption class="skip">Notifications, newest first</caption><thead><tr>
+    <div class="card scroll">${page.notifications.length ? `<table class="list"><caption class="skip">Notifications, newest first</caption><thead><tr>
       <th scope="col">Title</th><th scope="col">Target</th><th scope="col">Status</th><th scope="col" class="num">Targeted</th><th scope="col" class="num">Sent</th><th scope="col" class="num">Shown</th><th scope="col" class="num">Clicked</th><th scope="col">Accepted</th>
       </tr></thead><tbody>${rows}</tbody></table>` : '<p>Nothing sent yet.</p>'}
       <div class="pager">${cursor ? `<a class="button" href="#/notifications${back ? `?cursor=${esc(back.split(',').pop())}&back=${esc(back.split(',').slice(0, -1).join(','))}` : ''}">Newer</a>` : ''}
@@ -373,7 +380,7 @@ async function detail(id) {
       main.innerHTML = `<p><a href="#/notifications">← All notifications</a></p><div class="head"><h1>${esc(n?.title || `Notification ${id}`)}</h1><span id="status"></span></div>
         <div class="card"><dl class="kv">${n?.body ? `<dt>Text</dt><dd>${esc(n.body)}</dd>` : ''}${n?.url ? `<dt>Opens</dt><dd>${esc(n.url)}</dd>` : ''}
           <dt>Target</dt><dd>${esc(targetText(n?.target))}</dd><dt>Accepted</dt><dd>${n ? esc(when(n.created_at)) : '–'}</dd><dt>Due</dt><dd>${n ? esc(when(n.send_at)) : '–'}</dd></dl>
-          <p id="cancel-box" hidden><button type="button" class="danger" id="cancel">Cancel it</button> <span id="cancelled" role="status"></span></p></div>
+          <p id="cancel-box" hidden><button type="button" class="danger" id="cancel">Cancel it</button> <span id="cancelled" role="status" tabindex="-1"></span></p></div>
         <div class="cards small" id="counts"></div>
         <section class="card" aria-labelledby="timeline-title"><h2 id="timeline-title">Over time</h2><div id="timeline"></div></section>`;
       $('#cancel').addEventListener('click', cancel);
@@ -382,11 +389,16 @@ async function detail(id) {
     $('#status').innerHTML = badge(t.status);
     $('#counts').innerHTML = STATES.concat([{ key: 'cancelled', label: 'Cancelled' }]).map((s) => `<div class="stat"><span class="n" data-count="${s.key}">${fmt(last[s.key])}</span><span class="k">${s.label}</span></div>`).join('');
     const open = $('#timeline details')?.open;
-    const time = (p, long) => new Date(p.t).toLocaleTimeString('en', long ? { hour: '2-digit', minute: '2-digit', second: '2-digit' } : { hour: '2-digit', minute: '2-digit' });
+    // Seconds on the axis while the whole run is shorter than ten minutes.
+    const span = t.points.length > 1 ? new Date(last.t) - new Date(t.points[0].t) : 0;
+    const time = (p, long) => new Date(p.t).toLocaleTimeString('en', long || span < 600_000 ? { hour: '2-digit', minute: '2-digit', second: '2-digit' } : { hour: '2-digit', minute: '2-digit' });
     $('#timeline').innerHTML = chart({ id: 'progress', title: `Deliveries of notification ${id} over time`, rows: t.points, series: STATES, xLabel: time });
     drawPlots();
     if (open) $('#timeline details').open = true;
-    $('#cancel-box').hidden = !['scheduled', 'queued'].includes(t.status);
+    // The button while it can still be cancelled; what cancelling said stays.
+    const cancellable = ['scheduled', 'queued'].includes(t.status);
+    $('#cancel').hidden = !cancellable;
+    $('#cancel-box').hidden = !cancellable && !$('#cancelled').textContent;
     return t.status;
   };
   // Live: every 1.5 s while it is going, then every 5 s (receipts of
@@ -404,8 +416,9 @@ async function detail(id) {
     const out = $('#cancelled');
     try {
       await api('DELETE', `/notifications/${id}`);
-      out.textContent = 'Cancelled.';
+      out.textContent = 'Cancelled: nothing more goes out.';
       await draw(false);
+      out.focus();
     } catch (e) {
       out.textContent = e.status == 409 ? 'Too late: sending has started.' : e.message;
     }
@@ -420,6 +433,11 @@ async function found(id) {
 }
 
 $('#sign-out').addEventListener('click', () => signOut());
+// The skip link moves focus without touching the hash the views live in.
+$('.skip').addEventListener('click', (e) => {
+  e.preventDefault();
+  main.focus();
+});
 addEventListener('hashchange', route);
 if (sessionStorage.getItem(TOKEN)) start().catch(() => {});
 else signIn();

@@ -20,8 +20,14 @@ const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'u
 /// The console's routes.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
-        .route("/admin", get(|| async { file(PAGE, "text/html; charset=utf-8") }))
-        .route("/admin/", get(|| async { file(PAGE, "text/html; charset=utf-8") }))
+        .route(
+            "/admin",
+            get(|| async { file(PAGE, "text/html; charset=utf-8") }),
+        )
+        .route(
+            "/admin/",
+            get(|| async { file(PAGE, "text/html; charset=utf-8") }),
+        )
         .route(
             "/admin/console.js",
             get(|| async { file(SCRIPT, "text/javascript; charset=utf-8") }),
@@ -40,8 +46,14 @@ fn file(body: &'static str, kind: &'static str) -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(POLICY),
     );
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response
 }

@@ -8,8 +8,8 @@ use crate::extract::MAX_BODY_BYTES;
 use crate::limits::Limits;
 use crate::state::AppState;
 use crate::{
-    console, delivery, demo, funnel, guard, maintenance, notifications, projects, receipts, subscriptions,
-    users,
+    console, delivery, demo, funnel, guard, maintenance, notifications, projects, receipts,
+    subscriptions, users,
 };
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};

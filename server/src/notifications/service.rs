@@ -155,8 +155,12 @@ pub fn summarize(
             DeliveryState::Cancelled => &mut counts.cancelled,
         } += n;
     }
-    if !stored.fanout_done && !stored.cancelled {
-        counts.queued += (stored.total - written).max(0);
+    // Targeted but not yet written: still to go, or, once cancelled, never sent.
+    let unwritten = (stored.total - written).max(0);
+    if stored.cancelled {
+        counts.cancelled += unwritten;
+    } else if !stored.fanout_done {
+        counts.queued += unwritten;
     }
     let status = if stored.cancelled {
         "cancelled"

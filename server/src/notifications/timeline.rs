@@ -121,6 +121,11 @@ pub async fn timeline(db: &Db, project_id: &str, id: i64) -> Result<Timeline, No
             }
         }
     }
+    // Cancelled before its deliveries were written: they end as cancelled,
+    // at the last instant (when it was cancelled is not recorded).
+    if let Some(end) = points.last_mut() {
+        end.cancelled = end.cancelled.max(progress.counts.cancelled);
+    }
     for p in &mut points {
         p.queued = (total - p.sent - p.failed - p.expired - p.cancelled).max(0);
     }

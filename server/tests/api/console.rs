@@ -230,6 +230,36 @@ async fn timeline(app: TestApp) {
         .await;
     assert_eq!(scheduled.body["status"], "scheduled", "{}", scheduled.text);
     assert_eq!(scheduled.body["points"][0]["queued"], 2);
+    // Cancelled before it was due: the two it targeted end as cancelled.
+    let cancel = app
+        .backend("DELETE", &format!("/notifications/{later}"))
+        .await;
+    assert_eq!(cancel.status, 200, "{}", cancel.text);
+    let progress = app.backend("GET", &format!("/notifications/{later}")).await;
+    assert_eq!(
+        (
+            &progress.body["status"],
+            &progress.body["counts"]["cancelled"]
+        ),
+        (&json!("cancelled"), &json!(2)),
+        "{}",
+        progress.text
+    );
+    assert_eq!(progress.body["counts"]["queued"], 0, "{}", progress.text);
+    let cancelled = app
+        .backend("GET", &format!("/notifications/{later}/timeline"))
+        .await;
+    let end = cancelled.body["points"]
+        .as_array()
+        .and_then(|p| p.last())
+        .cloned()
+        .expect("points");
+    assert_eq!(
+        (&end["queued"], &end["cancelled"]),
+        (&json!(0), &json!(2)),
+        "{}",
+        cancelled.text
+    );
 
     assert_eq!(
         app.backend("GET", "/notifications/999999/timeline")
@@ -241,6 +271,33 @@ async fn timeline(app: TestApp) {
         app.backend("GET", "/notifications/x/timeline").await.status,
         404
     );
+}
+
+both_engines!(me_names_the_tokens_project_and_needs_a_token, me);
+async fn me(app: TestApp) {
+    let me = format!("{}/api/v1/me", app.address);
+    let answer = app
+        .client
+        .get(&me)
+        .bearer_auth(&app.project.api_token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(answer.status(), 200);
+    let body: Value = answer.json().await.expect("json");
+    assert_eq!(body["project"]["id"], app.project.id.as_str(), "{body}");
+    assert!(body["project"]["name"].is_string(), "{body}");
+    assert!(body["project"].get("secret").is_none(), "{body}");
+    for token in [None, Some("not-a-token"), Some(app.project.secret.as_str())] {
+        let mut request = app.client.get(&me);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let answer = request.send().await.expect("get");
+        assert_eq!(answer.status(), 401, "{token:?}");
+        let body: Value = answer.json().await.expect("json");
+        assert!(body["error"]["message"].is_string(), "{body}");
+    }
 }
 
 both_engines!(the_console_reads_need_the_projects_token, need_token);

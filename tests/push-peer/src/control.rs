@@ -16,6 +16,8 @@
 //!   "vapid_sub", "payload"}]`, the accepted requests.
 //! - `GET /_control/status`: `{"origin", "ws", "connected_browsers",
 //!   "total_requests", "received", "forwarded", "rejections"}`.
+//! - `POST /_control/subscriptions`: 201 with a new subscription on the RFC 8030
+//!   side, `{"endpoint", "keys": {"p256dh", "auth"}}`.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -41,6 +43,7 @@ pub(crate) fn router() -> Router<Arc<Inner>> {
         .route("/rejections", get(rejections))
         .route("/received", get(received))
         .route("/status", get(status))
+        .route("/subscriptions", post(new_subscription))
 }
 
 fn json_response(status: StatusCode, value: &Value) -> Response {
@@ -189,6 +192,12 @@ async fn received(State(inner): State<Arc<Inner>>) -> Response {
         })
         .collect();
     ok(&Value::Array(list))
+}
+
+/// `POST /_control/subscriptions`: a new peer-side subscription, as
+/// `PushSubscription.toJSON()` (for tests in other languages that need many).
+async fn new_subscription(State(inner): State<Arc<Inner>>) -> Response {
+    json_response(StatusCode::CREATED, &inner.new_subscription().to_json())
 }
 
 async fn status(State(inner): State<Arc<Inner>>) -> Response {

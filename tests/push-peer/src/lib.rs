@@ -173,6 +173,23 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
+    /// A new subscription on this peer (see [`PushPeer::new_subscription`]).
+    pub(crate) fn new_subscription(&self) -> PeerSubscription {
+        let id = b64::encode(&keys::random_bytes::<16>());
+        let keys = KeyPair::generate();
+        let auth = keys::random_bytes::<16>();
+        let subscription = PeerSubscription {
+            endpoint: format!("{}/push/{id}", self.origin),
+            p256dh: b64::encode(&keys.public),
+            auth: b64::encode(&auth),
+            id: id.clone(),
+        };
+        self.state()
+            .subscriptions
+            .insert(id, SubscriptionKeys { keys, auth });
+        subscription
+    }
+
     /// The state, even if a panicking thread poisoned the lock (records stay usable).
     pub(crate) fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -258,20 +275,7 @@ impl PushPeer {
     /// A new browser-side subscription: a P-256 key pair and a 16-byte auth secret;
     /// endpoint `{origin}/push/{id}` with a random URL-safe id.
     pub fn new_subscription(&self) -> PeerSubscription {
-        let id = b64::encode(&keys::random_bytes::<16>());
-        let keys = KeyPair::generate();
-        let auth = keys::random_bytes::<16>();
-        let subscription = PeerSubscription {
-            endpoint: format!("{}/push/{id}", self.inner.origin),
-            p256dh: b64::encode(&keys.public),
-            auth: b64::encode(&auth),
-            id: id.clone(),
-        };
-        self.inner
-            .state()
-            .subscriptions
-            .insert(id, SubscriptionKeys { keys, auth });
-        subscription
+        self.inner.new_subscription()
     }
 
     /// How to answer requests for `subscription_id` (or a browser endpoint's token)
