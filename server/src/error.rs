@@ -42,6 +42,12 @@ pub enum ApiError {
     /// Over a rate limit; try again after this long (429 with Retry-After).
     #[error("too many requests; try again in {} s", .0.as_secs().max(1))]
     TooManyRequests(std::time::Duration),
+    /// The request ran past the server's time limit and was stopped (503).
+    #[error(
+        "the request took longer than {} s and was stopped; try again (with the same Idempotency-Key for a change)",
+        .0.as_secs_f64()
+    )]
+    TimedOut(std::time::Duration),
     /// Anything else: logged, answered as a bare 500.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -67,6 +73,7 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::IdempotencyKeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::TimedOut(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -83,6 +90,7 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::IdempotencyKeyReused(_) => "idempotency_key_reused",
             Self::TooManyRequests(_) => "too_many_requests",
+            Self::TimedOut(_) => "timed_out",
             Self::Internal(_) => "internal",
         }
     }

@@ -7,9 +7,11 @@
 
 pub mod backend;
 pub mod cli;
+pub mod connections;
 pub mod consent;
 pub mod console;
 pub mod db;
+pub mod deadline;
 pub mod delivery;
 pub mod demo;
 pub mod error;

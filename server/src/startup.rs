@@ -1,15 +1,17 @@
 //! Building and running the HTTP server: `Application::build` wires the
 //! routes, CORS and static files to a listener (port 0 picks a free port,
-//! which the tests use), and `run` serves until Ctrl-C or SIGTERM.
+//! which the tests use), and `run` serves until Ctrl-C or SIGTERM, with
+//! the connection limits of [`crate::connections`].
 
+use crate::connections::ConnectionLimits;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
 use crate::limits::Limits;
 use crate::state::AppState;
 use crate::{
-    console, delivery, demo, funnel, guard, maintenance, notifications, projects, receipts,
-    subscriptions, users,
+    connections, console, deadline, delivery, demo, funnel, guard, maintenance, notifications,
+    projects, receipts, subscriptions, users,
 };
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
@@ -44,6 +46,10 @@ pub struct Config {
     pub delivery: delivery::Config,
     /// The demo shop's project: serves its backend under `/demo` (off when `None`).
     pub demo: Option<String>,
+    /// How many connections, and how long each may wait.
+    pub connections: ConnectionLimits,
+    /// How long one request may run.
+    pub request_timeout: Duration,
 }
 
 impl Default for Config {
@@ -57,6 +63,8 @@ impl Default for Config {
             workers: true,
             delivery: delivery::Config::default(),
             demo: None,
+            connections: ConnectionLimits::default(),
+            request_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -68,12 +76,20 @@ pub struct Application {
     db: Db,
     retention_days: u32,
     limits: Limits,
+    connections: ConnectionLimits,
     delivery: Option<Arc<delivery::Handle>>,
 }
 
 impl Application {
     /// Migrates the database and binds the listener.
     pub async fn build(config: Config, db: Db) -> anyhow::Result<Self> {
+        if config.connections.idle_timeout <= config.request_timeout {
+            anyhow::bail!(
+                "the idle timeout ({:?}) must be longer than the request timeout ({:?}): a request that is still working would be cut as idle",
+                config.connections.idle_timeout,
+                config.request_timeout
+            );
+        }
         db.migrate().await?;
         let cors = cors(&config.allow_origins)?;
         let projects = crate::projects::Cache::default();
@@ -104,6 +120,7 @@ impl Application {
             db,
             retention_days: config.retention_days,
             limits,
+            connections: config.connections,
             delivery,
         })
     }
@@ -120,19 +137,20 @@ impl Application {
             self.retention_days,
             self.limits.clone(),
         ));
-        let app = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        connections::serve(
+            self.listener,
+            self.router,
+            self.connections,
+            shutdown_signal(),
+        )
+        .await;
         chores.abort();
         // Let pushes in flight finish and be recorded before the pool goes.
         if let Some(delivery) = &self.delivery {
             delivery.shutdown(Duration::from_secs(10)).await;
         }
         self.db.close().await;
-        Ok(served?)
+        Ok(())
     }
 }
 
@@ -140,6 +158,7 @@ impl Application {
 /// and the static files.
 pub fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
     let sw = config.dist_dir.join("sw").join("herald-sw.js");
+    let request_timeout = config.request_timeout;
     let mut api = Router::new()
         .merge(projects::router())
         .merge(subscriptions::router())
@@ -164,6 +183,9 @@ pub fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
         .nest_service("/sdk", ServeDir::new(config.dist_dir.join("sdk")))
         .fallback_service(ServeDir::new(&config.site_dir))
         .layer(axum::middleware::from_fn(guard::refuse_control_characters))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            deadline::limit(request_timeout, request, next)
+        }))
         .layer(TraceLayer::new_for_http()))
 }
 

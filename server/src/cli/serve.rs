@@ -1,9 +1,11 @@
 //! `herald serve`: the HTTP server with its delivery engine.
 
 use super::delivery::DeliveryArgs;
+use crate::connections::ConnectionLimits;
 use crate::db::Db;
 use crate::startup::{Application, Config};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// `herald serve`'s flags.
 #[derive(clap::Args, Debug)]
@@ -32,6 +34,20 @@ pub struct ServeArgs {
     /// /demo) for this project; scripts/start.sh passes it.
     #[arg(long, value_name = "PROJECT_ID")]
     demo: Option<String>,
+    /// Open connections at most; more wait in the listen backlog.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Seconds a client has to send a request's headers.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout_secs: u64,
+    /// Seconds a connection may sit with no bytes in or out (keep-alive
+    /// between requests, a client that stopped reading); longer than
+    /// --request-timeout-secs.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout_secs: u64,
+    /// Seconds one request may run before it is stopped with a 503.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    request_timeout_secs: u64,
 }
 
 impl ServeArgs {
@@ -45,6 +61,13 @@ impl ServeArgs {
             retention_days: self.retention_days,
             workers: !self.no_workers,
             demo: self.demo,
+            connections: ConnectionLimits {
+                max_connections: self.max_connections as usize,
+                header_timeout: Duration::from_secs(self.header_timeout_secs),
+                idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+                ..ConnectionLimits::default()
+            },
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
         })
     }
 }

@@ -4,6 +4,7 @@ mod helpers;
 
 mod backend;
 mod cli;
+mod connections;
 mod consent;
 mod console;
 mod cors;
