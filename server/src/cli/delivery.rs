@@ -21,7 +21,8 @@ pub struct DeliveryArgs {
     /// Attempts before a delivery counts as failed.
     #[arg(long, default_value_t = 8)]
     max_attempts: u32,
-    /// Seconds a claimed delivery stays reserved for its worker.
+    /// Seconds a claimed delivery stays reserved for its node at most (a
+    /// node that stops beating loses its leases after 3 s anyway).
     #[arg(long, default_value_t = 120)]
     lease_seconds: u64,
     /// Seconds before one push request gives up.
@@ -40,10 +41,26 @@ pub struct DeliveryArgs {
     /// Accept only the `--push-service` patterns, not the built-in services.
     #[arg(long)]
     no_default_push_services: bool,
+    /// This node's name on the deliveries it leases: keep it the same across
+    /// restarts and different on every node (default: the host name and the
+    /// port `serve` listens on). A restarted node takes back at once what
+    /// its previous run held; two processes must never share one.
+    #[arg(long, env = "HERALD_NODE_ID")]
+    node_id: Option<String>,
 }
 
 impl DeliveryArgs {
-    pub fn config(&self) -> anyhow::Result<crate::delivery::Config> {
+    /// The engine's settings; `default_node` names this node unless
+    /// `--node-id` does.
+    pub fn config(&self, default_node: &str) -> anyhow::Result<crate::delivery::Config> {
+        let node_id = self
+            .node_id
+            .clone()
+            .unwrap_or_else(|| default_node.to_string());
+        anyhow::ensure!(
+            !node_id.is_empty() && node_id.len() <= 200 && !node_id.chars().any(char::is_control),
+            "--node-id must be 1 to 200 characters, none of them control characters"
+        );
         anyhow::ensure!(
             self.vapid_subject.starts_with("mailto:") || self.vapid_subject.starts_with("https:"),
             "--vapid-subject must be a mailto: or https: URL"
@@ -58,7 +75,18 @@ impl DeliveryArgs {
             retry_base: std::time::Duration::from_millis(self.retry_base_ms.max(1)),
             push_services: PushServices::new(&self.push_services, !self.no_default_push_services)
                 .map_err(anyhow::Error::msg)?,
+            node_id,
             ..Default::default()
         })
     }
+}
+
+/// This machine's name, for default node ids.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "herald".into())
 }

@@ -99,7 +99,15 @@ pub async fn run(db: &Db, args: SendArgs) -> anyhow::Result<()> {
     if args.no_deliver {
         return Ok(());
     }
-    let engine = delivery::start(db.clone(), args.delivery.config()?, Default::default())?;
+    let engine = delivery::start(
+        db.clone(),
+        args.delivery.config(&format!(
+            "{}:send:{}",
+            super::delivery::host_name(),
+            std::process::id()
+        ))?,
+        Default::default(),
+    )?;
     engine.wake();
     follow(db, &request.project, &accepted).await
 }

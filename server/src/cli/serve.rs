@@ -1,6 +1,6 @@
 //! `herald serve`: the HTTP server with its delivery engine.
 
-use super::delivery::DeliveryArgs;
+use super::delivery::{DeliveryArgs, host_name};
 use crate::connections::ConnectionLimits;
 use crate::db::Db;
 use crate::startup::{Application, Config};
@@ -53,7 +53,12 @@ pub struct ServeArgs {
 impl ServeArgs {
     fn config(self) -> anyhow::Result<Config> {
         Ok(Config {
-            delivery: self.delivery.config()?,
+            // The host and the port: the same after a restart, different
+            // for each node on one host (a free port: this process only).
+            delivery: self.delivery.config(&match self.listen.rsplit_once(':') {
+                Some((_, port)) if port != "0" => format!("{}:{port}", host_name()),
+                _ => format!("{}:{}", host_name(), std::process::id()),
+            })?,
             listen: self.listen,
             allow_origins: self.allow_origin,
             site_dir: self.site_dir,

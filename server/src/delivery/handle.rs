@@ -10,6 +10,7 @@ use super::signing::Signing;
 use super::worker::Worker;
 use crate::db::Db;
 use crate::projects;
+use crate::queue;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,6 +22,7 @@ pub struct Handle {
     worker: Arc<Worker>,
     run: tokio::task::JoinHandle<()>,
     recorder: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    heartbeat: tokio::task::JoinHandle<()>,
     /// Tells the recorder to write what it has and end (shutdown).
     finish_recording: Arc<Notify>,
 }
@@ -59,13 +61,28 @@ pub fn start(db: Db, config: Config, projects: projects::Cache) -> anyhow::Resul
     let finish_recording = Arc::new(Notify::new());
     let recorder = tokio::spawn(recorder::run(db, recorded, finish_recording.clone()));
     let run = tokio::spawn(worker.clone().run(wake.clone()));
+    let heartbeat = tokio::spawn(beat(worker.db.clone(), worker.config.clone()));
     Ok(Handle {
         wake,
         worker,
         run,
         recorder: Mutex::new(Some(recorder)),
+        heartbeat,
         finish_recording,
     })
+}
+
+/// Says every `config.heartbeat` that this node is alive (its own task, so
+/// a busy worker loop never looks dead).
+async fn beat(db: Db, config: Config) {
+    let mut every = tokio::time::interval(config.heartbeat);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(e) = queue::leases::heartbeat(&db, &config.node_id).await {
+            tracing::warn!(error = %crate::db::describe_error(e), "heartbeat failed");
+        }
+    }
 }
 
 impl Handle {
@@ -80,8 +97,8 @@ impl Handle {
     }
 
     /// Stops claiming, lets the pushes in flight finish and their outcomes
-    /// be written (for at most `grace`), then stops. Whatever is still
-    /// unfinished keeps its lease and is taken over after a restart.
+    /// be written (for at most `grace`), hands back in the queue what it
+    /// did not finish (claimed, not yet sent), then stops.
     pub async fn shutdown(&self, grace: Duration) {
         self.worker.sender.stopping.store(true, Ordering::SeqCst);
         self.wake.notify_one();
@@ -105,6 +122,21 @@ impl Handle {
         {
             recorder.abort();
         }
+        self.heartbeat.abort();
+        let (db, node) = (&self.worker.db, &self.worker.config.node_id);
+        match queue::leases::release_own(db, node).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                deliveries = n,
+                "handed back the deliveries not sent before stopping"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %crate::db::describe_error(e), "handing back leases failed; they are taken over when this node's heartbeat is old")
+            }
+        }
+        if let Err(e) = queue::leases::leave(db, node).await {
+            tracing::warn!(error = %crate::db::describe_error(e), "could not remove this node's heartbeat");
+        }
     }
 }
 
@@ -112,6 +144,7 @@ impl Drop for Handle {
     fn drop(&mut self) {
         self.worker.sender.stopping.store(true, Ordering::SeqCst);
         self.run.abort();
+        self.heartbeat.abort();
         if let Some(recorder) = self
             .recorder
             .lock()

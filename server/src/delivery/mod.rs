@@ -48,6 +48,13 @@ pub struct Config {
     pub fanout_batch: i64,
     /// The push services pushes may go to (also checked on subscribe).
     pub push_services: PushServices,
+    /// This node's name on its leases; the same after a restart, so the
+    /// new run takes back what the old one held (`--node-id`).
+    pub node_id: String,
+    /// How often this node says it is alive.
+    pub heartbeat: Duration,
+    /// A node silent this long is taken for dead: its leases are taken over.
+    pub node_timeout: Duration,
 }
 
 impl Default for Config {
@@ -66,6 +73,12 @@ impl Default for Config {
             batch: 500,
             fanout_batch: 10_000,
             push_services: PushServices::default(),
+            node_id: format!(
+                "node-{}",
+                crate::secret::random_hex(8).unwrap_or_else(|_| std::process::id().to_string())
+            ),
+            heartbeat: Duration::from_secs(1),
+            node_timeout: Duration::from_secs(3),
         }
     }
 }

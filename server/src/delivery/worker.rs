@@ -1,4 +1,5 @@
-//! The worker loop: recover dead workers' leases, fan out, claim, hand each
+//! The worker loop: take back this node's old leases, take over dead
+//! nodes', fan out, claim, hand each
 //! claimed delivery to a task with bounded concurrency (in total here, per
 //! push-service origin in the [`Sender`]), and pass the outcomes to the
 //! recorder.
@@ -36,11 +37,14 @@ impl Worker {
     }
 
     pub(super) async fn run(self: Arc<Self>, wake: Arc<Notify>) {
+        self.take_back_own().await;
         let mut last_recovery: Option<Instant> = None;
-        // Look for dead workers' leases often enough that a take-over happens
-        // within about one lease period.
-        let recovery_every =
-            (self.config.lease / 2).clamp(Duration::from_millis(500), Duration::from_secs(5));
+        // Look for dead nodes' leases as often as nodes beat, so a take-over
+        // happens within about the node timeout.
+        let recovery_every = self
+            .config
+            .heartbeat
+            .clamp(Duration::from_millis(100), Duration::from_secs(5));
         // The loop holds the outcome sender only through `self`; when it
         // ends (shutdown) the delivery tasks still running keep theirs.
         while !self.stopping() {
@@ -71,12 +75,33 @@ impl Worker {
         }
     }
 
-    async fn recover_leases(&self) {
-        match queue::recover_leases(&self.db).await {
+    /// At start: this node is alive, and what its previous run held (it
+    /// died, or its grace ran out) goes back in the queue at once.
+    async fn take_back_own(&self) {
+        let node = &self.config.node_id;
+        if let Err(e) = queue::leases::heartbeat(&self.db, node).await {
+            tracing::warn!(error = %crate::db::describe_error(e), "first heartbeat failed");
+        }
+        match queue::leases::release_own(&self.db, node).await {
             Ok(0) => {}
             Ok(n) => tracing::warn!(
                 deliveries = n,
-                "took over deliveries whose worker's lease ran out"
+                node = %node,
+                "took back the deliveries this node's previous run held"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %crate::db::describe_error(e), "taking back this node's leases failed")
+            }
+        }
+    }
+
+    async fn recover_leases(&self) {
+        let dead_after = self.config.node_timeout.as_millis() as i64;
+        match queue::leases::recover(&self.db, dead_after).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                deliveries = n,
+                "took over deliveries of a node that stopped beating or whose lease ran out"
             ),
             Err(e) => {
                 tracing::warn!(error = %crate::db::describe_error(e), "lease recovery failed")
@@ -101,7 +126,8 @@ impl Worker {
         if room == 0 {
             return Vec::new();
         }
-        let claimed = queue::claim(&self.db, room as i64, self.config.lease.as_millis() as i64)
+        let lease = self.config.lease.as_millis() as i64;
+        let claimed = queue::claim(&self.db, &self.config.node_id, room as i64, lease)
             .await
             .unwrap_or_else(|e| {
                 tracing::warn!(error = %crate::db::describe_error(e), "claiming deliveries failed");

@@ -1,5 +1,4 @@
-//! Claiming due deliveries under a lease, and taking over the leases of
-//! workers that died.
+//! Claiming due deliveries under a lease held by this node.
 
 use super::id_list;
 use crate::db::Db;
@@ -41,12 +40,17 @@ pub struct Claimed {
     pub topic: Option<String>,
 }
 
-/// Claims up to `limit` due deliveries with a lease of `lease_ms`.
-pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Claimed>, sqlx::Error> {
+/// Claims up to `limit` due deliveries for `node` with a lease of `lease_ms`.
+pub async fn claim(
+    db: &Db,
+    node: &str,
+    limit: i64,
+    lease_ms: i64,
+) -> Result<Vec<Claimed>, sqlx::Error> {
     let now = now_ms();
     let mut tx = db.begin_write().await?;
     let sql = format!(
-        "update deliveries set state = {sending}, lease_until = $1, attempts = attempts + 1
+        "update deliveries set state = {sending}, lease_until = $1, lease_owner = $4, attempts = attempts + 1
          where id in (select id from deliveries where state = {queued} and next_attempt_at <= $2
                       order by next_attempt_at limit $3{lock})
          returning id",
@@ -58,6 +62,7 @@ pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Claimed>, s
         .bind(now + lease_ms)
         .bind(now)
         .bind(limit)
+        .bind(node)
         .fetch_all(&mut *tx)
         .await?
         .iter()
@@ -119,18 +124,4 @@ pub async fn still_sending(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
         Some(r) => r.try_get::<String, _>("state")? == Sending.as_str(),
         None => false,
     })
-}
-
-/// Puts deliveries whose lease passed back in the queue (their worker died).
-pub async fn recover_leases(db: &Db) -> Result<u64, sqlx::Error> {
-    let sql = format!(
-        "update deliveries set state = {}, lease_until = null where state = {} and lease_until < $1",
-        Queued.sql(),
-        Sending.sql()
-    );
-    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(now_ms())
-        .execute(db.writer())
-        .await?;
-    Ok(done.rows_affected())
 }

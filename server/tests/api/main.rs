@@ -15,6 +15,7 @@ mod funnel;
 mod hostile;
 mod idempotency;
 mod identity;
+mod leases;
 mod logs;
 mod migrations;
 mod subscriptions;

@@ -145,6 +145,17 @@ impl Server {
         Ok(kib / 1024.0)
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the server outright (SIGKILL, then reaps it).
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Stops the server (SIGTERM, then waits).
     pub fn stop(mut self) {
         let _ = Command::new("kill")
@@ -172,4 +183,50 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     }
     let i = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1;
     sorted[i]
+}
+
+/// Stores `n` subscriptions pointing at one peer subscription (distinct
+/// endpoints by query string; the peer keys on the path).
+pub async fn seed(
+    db: &herald::db::Db,
+    project: &str,
+    sub: &push_peer::PeerSubscription,
+    n: usize,
+) -> anyhow::Result<()> {
+    const ROWS: usize = 1000;
+    let now = chrono_now_ms();
+    let mut i = 0;
+    while i < n {
+        let rows = ROWS.min(n - i);
+        let mut sql = String::from(
+            "insert into subscriptions (project_id, endpoint, endpoint_hash, p256dh, auth, created_at, updated_at) values ",
+        );
+        let values: Vec<String> = (0..rows)
+            .map(|r| {
+                let b = r * 3;
+                format!("($1, ${}, ${}, ${}, $2, $3, $3)", b + 4, b + 5, b + 6)
+            })
+            .collect();
+        sql.push_str(&values.join(","));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .persistent(false)
+            .bind(project)
+            .bind(&sub.auth)
+            .bind(now);
+        for r in 0..rows {
+            let endpoint = format!("{}?n={}", sub.endpoint, i + r);
+            let hash = herald::secret::sha256_hex(&endpoint);
+            query = query.bind(endpoint).bind(hash).bind(&sub.p256dh);
+        }
+        query.execute(db.writer()).await?;
+        i += rows;
+    }
+    Ok(())
+}
+
+fn chrono_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }

@@ -16,7 +16,7 @@
 
 use clap::Parser;
 use herald::db::Db;
-use herald_bench::{Engine, Server, create_project, database_url, quantile};
+use herald_bench::{Engine, Server, create_project, database_url, quantile, seed};
 use push_peer::{Options, PushPeer};
 use sqlx::Row;
 use std::time::{Duration, Instant};
@@ -51,52 +51,6 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(run(args))
-}
-
-/// Stores `n` subscriptions pointing at one peer subscription (distinct
-/// endpoints by query string; the peer keys on the path).
-async fn seed(
-    db: &Db,
-    project: &str,
-    sub: &push_peer::PeerSubscription,
-    n: usize,
-) -> anyhow::Result<()> {
-    const ROWS: usize = 1000;
-    let now = chrono_now_ms();
-    let mut i = 0;
-    while i < n {
-        let rows = ROWS.min(n - i);
-        let mut sql = String::from(
-            "insert into subscriptions (project_id, endpoint, endpoint_hash, p256dh, auth, created_at, updated_at) values ",
-        );
-        let values: Vec<String> = (0..rows)
-            .map(|r| {
-                let b = r * 3;
-                format!("($1, ${}, ${}, ${}, $2, $3, $3)", b + 4, b + 5, b + 6)
-            })
-            .collect();
-        sql.push_str(&values.join(","));
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .persistent(false)
-            .bind(project)
-            .bind(&sub.auth)
-            .bind(now);
-        for r in 0..rows {
-            let endpoint = format!("{}?n={}", sub.endpoint, i + r);
-            let hash = herald::secret::sha256_hex(&endpoint);
-            query = query.bind(endpoint).bind(hash).bind(&sub.p256dh);
-        }
-        query.execute(db.writer()).await?;
-        i += rows;
-    }
-    Ok(())
-}
-
-fn chrono_now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
