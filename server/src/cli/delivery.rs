@@ -26,8 +26,13 @@ pub struct DeliveryArgs {
     #[arg(long, default_value_t = 120)]
     lease_seconds: u64,
     /// Seconds before one push request gives up.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 10)]
     request_timeout_seconds: u64,
+    /// Milliseconds after which an unanswered push gives its push-service
+    /// slot to the next one (it waits on in a slow lane a quarter the size
+    /// of --per-origin-concurrency, or is retried later when that is full).
+    #[arg(long, default_value_t = 500)]
+    slow_push_ms: u64,
     /// First retry delay in milliseconds after a 5xx or network error.
     #[arg(long, default_value_t = 1000)]
     retry_base_ms: u64,
@@ -73,6 +78,7 @@ impl DeliveryArgs {
             lease: std::time::Duration::from_secs(self.lease_seconds.max(1)),
             request_timeout: std::time::Duration::from_secs(self.request_timeout_seconds.max(1)),
             retry_base: std::time::Duration::from_millis(self.retry_base_ms.max(1)),
+            slow_push: std::time::Duration::from_millis(self.slow_push_ms.max(1)),
             push_services: PushServices::new(&self.push_services, !self.no_default_push_services)
                 .map_err(anyhow::Error::msg)?,
             node_id,

@@ -35,6 +35,9 @@ pub struct Config {
     pub connect_timeout: Duration,
     /// One push request gives up after this long.
     pub request_timeout: Duration,
+    /// A push unanswered this long gives its origin slot to the next one
+    /// (and waits on in the slow lane, or is retried later).
+    pub slow_push: Duration,
     /// First retry delay after a 5xx or network error (then doubling).
     pub retry_base: Duration,
     /// Longest retry delay.
@@ -66,7 +69,8 @@ impl Default for Config {
             max_attempts: 8,
             lease: Duration::from_secs(120),
             connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(10),
+            slow_push: Duration::from_millis(500),
             retry_base: Duration::from_secs(1),
             retry_cap: Duration::from_secs(600),
             poll_interval: Duration::from_millis(200),

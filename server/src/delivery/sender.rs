@@ -41,6 +41,10 @@ enum Failure {
     Message(String),
     /// Something passing (the database): try again later.
     Transient(anyhow::Error),
+    /// Unanswered past `slow_push` with the origin's slow lane full: most
+    /// likely a hung endpoint, tried again no sooner than a request timeout
+    /// from now, after the pushes that are answered at once.
+    Slow,
 }
 
 impl From<PushError> for Failure {
@@ -69,7 +73,7 @@ impl Sender {
         }
         let origin = url.origin().ascii_serialization();
         let waited = Instant::now();
-        let _slot = self.origins.slot(&origin).await?;
+        let slot = self.origins.slot(&origin).await?;
         if self.stopping.load(Ordering::SeqCst) {
             return None;
         }
@@ -80,7 +84,7 @@ impl Sender {
         {
             return Some(Record::Cancelled);
         }
-        let result = self.post(d, content, &origin).await;
+        let result = self.post_in_slot(d, content, &origin, slot).await;
         if let Err(Failure::Transient(e)) = &result {
             if self.stopping.load(Ordering::SeqCst) {
                 return None;
@@ -91,6 +95,38 @@ impl Sender {
             tracing::warn!(delivery = d.id, error = %e, "the message cannot be made for this subscription");
         }
         Some(self.record_for(d, result))
+    }
+
+    /// The POST, holding `slot` for at most `slow_push`: past that the push
+    /// waits on in the origin's slow lane and the slot goes to the next
+    /// push; with the slow lane full it stops here (retried
+    /// no sooner than a request timeout), so hung endpoints hold a host's
+    /// slots for half a second, not for the whole request timeout.
+    async fn post_in_slot(
+        &self,
+        d: &Claimed,
+        content: Option<&Content>,
+        origin: &str,
+        slot: tokio::sync::OwnedSemaphorePermit,
+    ) -> Result<u16, Failure> {
+        let post = self.post(d, content, origin);
+        tokio::pin!(post);
+        tokio::select! {
+            result = &mut post => return result,
+            () = tokio::time::sleep(self.config.slow_push) => {}
+        }
+        let Some(lane) = self.origins.slow_lane(origin) else {
+            tracing::debug!(
+                origin,
+                delivery = d.id,
+                "push unanswered and the slow lane is full; will retry"
+            );
+            return Err(Failure::Slow);
+        };
+        drop(slot);
+        let result = post.await;
+        drop(lane);
+        result
     }
 
     async fn post(
@@ -243,6 +279,7 @@ impl Sender {
             Err(Failure::KeyRotated(status)) => retry_at(status, backoff()),
             Err(Failure::Message(_)) => Record::Failed { status: 0 },
             Err(Failure::Transient(_)) => retry_at(0, backoff()),
+            Err(Failure::Slow) => retry_at(0, backoff().max(self.config.request_timeout)),
         }
     }
 }

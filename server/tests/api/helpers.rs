@@ -37,6 +37,24 @@ macro_rules! both_engines {
     };
 }
 
+/// Generates `mod $name { sqlite(), postgres() }` running `$body(engine)`
+/// on each engine (the body starts its own app).
+#[macro_export]
+macro_rules! both_engines_with {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                super::$body($crate::helpers::Engine::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                super::$body($crate::helpers::Engine::Postgres).await
+            }
+        }
+    };
+}
+
 pub struct TestApp {
     pub database_url: String,
     pub address: String,

@@ -12,21 +12,6 @@ use serde_json::json;
 use sqlx::Row;
 use std::time::{Duration, Instant};
 
-macro_rules! on_both_engines {
-    ($name:ident, $body:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                super::$body(crate::helpers::Engine::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                super::$body(crate::helpers::Engine::Postgres).await
-            }
-        }
-    };
-}
-
 /// A server without delivery workers, a peer, and `n` subscriptions on it
 /// answering as `mode`; one notification to all of them, not yet claimed.
 async fn setup(engine: Engine, n: usize, mode: Mode) -> (TestApp, PushPeer, Vec<String>, i64) {
@@ -100,7 +85,7 @@ fn accept_all(peer: &PushPeer, ids: &[String]) {
     }
 }
 
-on_both_engines!(a_stopping_engine_hands_back_what_it_did_not_send, stop);
+crate::both_engines_with!(a_stopping_engine_hands_back_what_it_did_not_send, stop);
 async fn stop(engine_kind: Engine) {
     let (app, _peer, _ids, _) = setup(engine_kind, 5, Mode::Hang).await;
     let node = engine(&app, "stopper", Duration::from_secs(60));
@@ -125,7 +110,7 @@ async fn stop(engine_kind: Engine) {
     assert_eq!(nodes.try_get::<i64, _>("n").expect("n"), 0, "it left");
 }
 
-on_both_engines!(
+crate::both_engines_with!(
     a_node_restarted_with_its_id_takes_back_its_previous_runs_leases_at_once,
     restart
 );
@@ -155,7 +140,7 @@ async fn restart(engine_kind: Engine) {
     again.shutdown(Duration::from_secs(1)).await;
 }
 
-on_both_engines!(
+crate::both_engines_with!(
     a_crashed_nodes_leases_are_taken_over_once_its_heartbeat_is_old,
     takeover
 );

@@ -13,6 +13,7 @@ mod delivery;
 mod demo;
 mod funnel;
 mod hostile;
+mod hung;
 mod idempotency;
 mod identity;
 mod leases;

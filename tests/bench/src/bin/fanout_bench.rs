@@ -13,6 +13,9 @@
 //!
 //! `--accept-only` measures just how long the send API takes to accept a
 //! broadcast and when the first push leaves (for a million subscriptions).
+//! `--hung 300 --subscriptions 1000 --concurrency 128` adds endpoints that
+//! never answer on the same push service and measures when the healthy
+//! ones are all delivered.
 
 use clap::Parser;
 use herald::db::Db;
@@ -42,6 +45,14 @@ struct Args {
     /// Only measure acceptance and the first push.
     #[arg(long)]
     accept_only: bool,
+    /// Also this many subscriptions on the same push service whose
+    /// endpoint never answers: measures how soon the healthy ones are all
+    /// delivered (the hung ones are not waited for).
+    #[arg(long, default_value_t = 0)]
+    hung: usize,
+    /// An extra flag for `herald serve` (repeatable), e.g. `--herald-arg=--slow-push-ms=500`.
+    #[arg(long = "herald-arg", allow_hyphen_values = true)]
+    herald_args: Vec<String>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -61,6 +72,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let (project, token) = create_project(&url)?;
     let db = Db::connect(&url).await?;
     let seeding = Instant::now();
+    if args.hung > 0 {
+        // Same origin, another path (the peer keys its modes on the path);
+        // stored first, so they are claimed first: the worst case.
+        let hung = peer.new_subscription();
+        peer.set_mode(&hung.id, push_peer::Mode::Hang);
+        seed(&db, &project, &hung, args.hung).await?;
+    }
     seed(&db, &project, &sub, args.subscriptions).await?;
     eprintln!(
         "seeded {} subscriptions in {:.1} s",
@@ -69,15 +87,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
     );
 
     let per_origin = args.concurrency.to_string();
-    let server = Server::start(
-        &url,
-        &[
-            "--per-origin-concurrency",
-            &per_origin,
-            "--concurrency",
-            &per_origin,
-        ],
-    )?;
+    let mut flags = vec![
+        "--per-origin-concurrency",
+        &per_origin,
+        "--concurrency",
+        &per_origin,
+    ];
+    flags.extend(args.herald_args.iter().map(String::as_str));
+    let server = Server::start(&url, &flags)?;
     let client = reqwest::Client::new();
     let notifications = format!("{}/api/v1/projects/{project}/notifications", server.address);
     let body = serde_json::json!({
@@ -110,6 +127,23 @@ async fn run(args: Args) -> anyhow::Result<()> {
         accepted["queued"]
     );
 
+    if args.hung > 0 {
+        let got = peer
+            .wait_for(args.subscriptions, Duration::from_secs(120))
+            .await;
+        let mut at: Vec<f64> = got.iter().map(|r| (r.at - t0).as_secs_f64()).collect();
+        at.sort_by(f64::total_cmp);
+        println!(
+            "  with {} hung endpoints: {} of {} healthy delivered, the last {:.2} s after the send (p50 {:.2} s)",
+            args.hung,
+            got.len(),
+            args.subscriptions,
+            at.last().copied().unwrap_or(f64::NAN),
+            quantile(&at, 0.5)
+        );
+        server.stop();
+        return Ok(());
+    }
     if args.accept_only {
         let first = peer.wait_for(1, Duration::from_secs(30)).await;
         if let Some(r) = first.first() {
