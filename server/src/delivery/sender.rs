@@ -42,7 +42,7 @@ enum Failure {
     /// Something passing (the database): try again later.
     Transient(anyhow::Error),
     /// Unanswered past `slow_push` with the origin's slow lane full: most
-    /// likely a hung endpoint, tried again no sooner than a request timeout
+    /// likely a hung endpoint, tried again no sooner than four times that
     /// from now, after the pushes that are answered at once.
     Slow,
 }
@@ -100,7 +100,7 @@ impl Sender {
     /// The POST, holding `slot` for at most `slow_push`: past that the push
     /// waits on in the origin's slow lane and the slot goes to the next
     /// push; with the slow lane full it stops here (retried
-    /// no sooner than a request timeout), so hung endpoints hold a host's
+    /// no sooner than 4 × `slow_push`), so hung endpoints hold a host's
     /// slots for half a second, not for the whole request timeout.
     async fn post_in_slot(
         &self,
@@ -279,7 +279,9 @@ impl Sender {
             Err(Failure::KeyRotated(status)) => retry_at(status, backoff()),
             Err(Failure::Message(_)) => Record::Failed { status: 0 },
             Err(Failure::Transient(_)) => retry_at(0, backoff()),
-            Err(Failure::Slow) => retry_at(0, backoff().max(self.config.request_timeout)),
+            // Hung endpoints come back after the pushes answered at once; a
+            // push that was only slow (a busy machine) is not held long.
+            Err(Failure::Slow) => retry_at(0, backoff().max(self.config.slow_push * 4)),
         }
     }
 }
