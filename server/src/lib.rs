@@ -34,6 +34,7 @@ pub mod state;
 pub mod states;
 pub mod subscriptions;
 pub mod telemetry;
+pub mod throttle;
 pub mod time;
 pub mod users;
 pub mod webpush;

@@ -51,13 +51,54 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
 pub struct Limits {
     /// Prompt funnel reports per client address.
     pub prompt_events: Limiter<String>,
+    /// Browser-facing API calls (no token) per client address; `None`: off.
+    pub browser: Option<Limiter<String>>,
+    /// Backend API calls per API token; `None`: off.
+    pub backend: Option<Limiter<String>>,
+}
+
+/// Requests a minute, per client address (browser API) and per token
+/// (backend API); 0 turns a limit off.
+#[derive(Clone, Copy, Debug)]
+pub struct Rates {
+    /// Per client address, on the browser-facing API.
+    pub browser_per_minute: u32,
+    /// Per API token, on the backend API.
+    pub backend_per_minute: u32,
+}
+
+impl Default for Rates {
+    fn default() -> Self {
+        Self {
+            browser_per_minute: 1_200,
+            backend_per_minute: 12_000,
+        }
+    }
+}
+
+impl Limits {
+    /// The limits for `rates`.
+    pub fn new(rates: Rates) -> Self {
+        let on = |n: u32| (n > 0).then(|| Limiter::per_minute(n));
+        Self {
+            prompt_events: Limiter::per_minute(60),
+            browser: on(rates.browser_per_minute),
+            backend: on(rates.backend_per_minute),
+        }
+    }
+
+    /// Forgets keys whose buckets are full again (bounded memory).
+    pub fn shrink(&self) {
+        self.prompt_events.shrink();
+        for limiter in [&self.browser, &self.backend].into_iter().flatten() {
+            limiter.shrink();
+        }
+    }
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            prompt_events: Limiter::per_minute(60),
-        }
+        Self::new(Rates::default())
     }
 }
 

@@ -27,7 +27,7 @@ pub async fn run(db: Db, retention_days: u32, limits: Limits) {
             }
         }
         // Rate limits forget addresses whose buckets are full again.
-        limits.prompt_events.shrink();
+        limits.shrink();
         if let Err(e) = idempotency::purge_expired(&db).await {
             tracing::warn!(error = %crate::db::describe_error(e), "forgetting old idempotency keys failed");
         }

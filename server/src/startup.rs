@@ -7,11 +7,11 @@ use crate::connections::ConnectionLimits;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
-use crate::limits::Limits;
+use crate::limits::{Limits, Rates};
 use crate::state::AppState;
 use crate::{
     connections, console, deadline, delivery, demo, funnel, guard, maintenance, notifications,
-    projects, receipts, subscriptions, users,
+    projects, receipts, subscriptions, throttle, users,
 };
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
@@ -50,6 +50,8 @@ pub struct Config {
     pub connections: ConnectionLimits,
     /// How long one request may run.
     pub request_timeout: Duration,
+    /// API calls a minute per client address and per token.
+    pub rates: Rates,
 }
 
 impl Default for Config {
@@ -65,6 +67,7 @@ impl Default for Config {
             demo: None,
             connections: ConnectionLimits::default(),
             request_timeout: Duration::from_secs(30),
+            rates: Rates::default(),
         }
     }
 }
@@ -93,7 +96,7 @@ impl Application {
         db.migrate().await?;
         let cors = cors(&config.allow_origins)?;
         let projects = crate::projects::Cache::default();
-        let limits = Limits::default();
+        let limits = Limits::new(config.rates);
         let delivery = if config.workers {
             Some(Arc::new(delivery::start(
                 db.clone(),
@@ -110,7 +113,12 @@ impl Application {
             push_services: config.delivery.push_services.clone(),
             limits: limits.clone(),
         };
-        let router = router(state, &config)?.layer(cors);
+        let throttled = limits.clone();
+        let router = router(state, &config)?
+            .layer(axum::middleware::from_fn(move |request, next| {
+                throttle::limit(throttled.clone(), request, next)
+            }))
+            .layer(cors);
         let listener = TcpListener::bind(&config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;

@@ -3,6 +3,7 @@
 use super::delivery::{DeliveryArgs, host_name};
 use crate::connections::ConnectionLimits;
 use crate::db::Db;
+use crate::limits::Rates;
 use crate::startup::{Application, Config};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -48,6 +49,14 @@ pub struct ServeArgs {
     /// Seconds one request may run before it is stopped with a 503.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     request_timeout_secs: u64,
+    /// Browser-facing API calls a minute per client address (bursts up to
+    /// as many); 0: no limit.
+    #[arg(long, default_value_t = 1_200)]
+    browser_rate_per_minute: u32,
+    /// Backend API calls a minute per API token (bursts up to as many);
+    /// 0: no limit.
+    #[arg(long, default_value_t = 12_000)]
+    backend_rate_per_minute: u32,
 }
 
 impl ServeArgs {
@@ -73,6 +82,10 @@ impl ServeArgs {
                 ..ConnectionLimits::default()
             },
             request_timeout: Duration::from_secs(self.request_timeout_secs),
+            rates: Rates {
+                browser_per_minute: self.browser_rate_per_minute,
+                backend_per_minute: self.backend_rate_per_minute,
+            },
         })
     }
 }

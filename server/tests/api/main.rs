@@ -20,4 +20,5 @@ mod leases;
 mod logs;
 mod migrations;
 mod subscriptions;
+mod throttle;
 mod validation;

@@ -126,6 +126,8 @@ impl Node {
                 node_id,
                 "--retry-base-ms",
                 "200",
+                "--browser-rate-per-minute",
+                "0",
             ])
             .env("RUST_LOG", "warn,herald=info")
             .stderr(Stdio::piped())

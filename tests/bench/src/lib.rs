@@ -95,6 +95,11 @@ impl Server {
                 "127.0.0.1",
                 "--push-service",
                 "push.example.net",
+                // Load from one address and one token is the point here.
+                "--browser-rate-per-minute",
+                "0",
+                "--backend-rate-per-minute",
+                "0",
             ])
             .args(extra)
             .env("RUST_LOG", "warn,herald=info")
