@@ -97,7 +97,7 @@ impl Worker {
 
     async fn recover_leases(&self) {
         let dead_after = self.config.node_timeout.as_millis() as i64;
-        match queue::leases::recover(&self.db, dead_after).await {
+        match queue::leases::recover(&self.db, &self.config.node_id, dead_after).await {
             Ok(0) => {}
             Ok(n) => tracing::warn!(
                 deliveries = n,

@@ -48,21 +48,26 @@ pub async fn leave(db: &Db, node: &str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Puts back in the queue the deliveries of nodes whose heartbeat is older
-/// than `dead_after_ms`, and any whose lease time passed.
-pub async fn recover(db: &Db, dead_after_ms: i64) -> Result<u64, sqlx::Error> {
+/// Puts back in the queue, for `me`, the deliveries of other nodes whose
+/// heartbeat is older than `dead_after_ms`, and any whose lease time
+/// passed (a safety net, far longer than a push). Never its own by
+/// heartbeat: a node whose heartbeat is late (a busy SQLite writer) is
+/// alive, and taking its rows would send them twice.
+pub async fn recover(db: &Db, me: &str, dead_after_ms: i64) -> Result<u64, sqlx::Error> {
     let now = now_ms();
     let sql = format!(
         "update deliveries set state = {queued}, lease_until = null
          where state = {sending}
            and (lease_until < $1
-                or lease_owner in (select id from nodes where heartbeat_at < $2))",
+                or (lease_owner <> $3
+                    and lease_owner in (select id from nodes where heartbeat_at < $2)))",
         queued = Queued.sql(),
         sending = Sending.sql()
     );
     let done = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(now)
         .bind(now - dead_after_ms)
+        .bind(me)
         .execute(db.writer())
         .await?;
     Ok(done.rows_affected())

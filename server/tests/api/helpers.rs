@@ -157,7 +157,9 @@ pub fn test_delivery_config() -> herald::delivery::Config {
     herald::delivery::Config {
         subject: "mailto:tests@herald.example".into(),
         request_timeout: std::time::Duration::from_secs(2),
-        lease: std::time::Duration::from_secs(4),
+        // Only a safety net now (heartbeats decide take-overs); short
+        // leases turned a busy CI machine's slow pushes into duplicates.
+        lease: std::time::Duration::from_secs(60),
         retry_base: std::time::Duration::from_millis(100),
         max_attempts: 4,
         poll_interval: std::time::Duration::from_millis(50),
