@@ -85,6 +85,15 @@ impl Sender {
             return Some(Record::Cancelled);
         }
         let result = self.post_in_slot(d, content, &origin, slot).await;
+        // Any answer says the host is there; silence counts towards its breaker.
+        match &result {
+            Ok(_) | Err(Failure::Push(_) | Failure::KeyRotated(_)) => {
+                let answered = !matches!(result, Err(Failure::Push(PushError::Unreachable)));
+                self.origins.record(&origin, answered);
+            }
+            Err(Failure::Slow) => self.origins.record(&origin, false),
+            Err(Failure::Message(_) | Failure::Transient(_)) => {}
+        }
         if let Err(Failure::Transient(e)) = &result {
             if self.stopping.load(Ordering::SeqCst) {
                 return None;
@@ -107,7 +116,7 @@ impl Sender {
         d: &Claimed,
         content: Option<&Content>,
         origin: &str,
-        slot: tokio::sync::OwnedSemaphorePermit,
+        slot: super::origins::Slot,
     ) -> Result<u16, Failure> {
         let post = self.post(d, content, origin);
         tokio::pin!(post);

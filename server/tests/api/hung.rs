@@ -55,3 +55,53 @@ crate::both_engines_with!(
     more_hung_endpoints_than_slots_do_not_hold_back_the_healthy_ones_of_their_push_service,
     hung_and_healthy
 );
+
+/// A host where every endpoint hangs: once it has left enough pushes
+/// unanswered, only a couple at a time go to it; when it answers again,
+/// everything is delivered.
+async fn silent_host(engine: Engine) {
+    let app = spawn_app_configured(engine, |config| {
+        config.delivery.per_origin = SLOTS;
+        config.delivery.concurrency = SLOTS * 4;
+        config.delivery.request_timeout = Duration::from_secs(10);
+        config.delivery.max_attempts = 20;
+    })
+    .await;
+    let peer = PushPeer::start().await;
+    peer.expect_vapid_key(&app.project.vapid_public_key);
+    let mut ids = Vec::new();
+    for _ in 0..SLOTS * 6 {
+        let sub = peer.new_subscription();
+        peer.set_mode(&sub.id, Mode::Hang);
+        let answer = app.subscribe(&Browser::from_peer(&sub)).await;
+        assert_eq!(answer.status, 201, "{}", answer.text);
+        ids.push(sub.id);
+    }
+    let id = app
+        .notify(json!({"title": "Anyone there?", "target": {"all": true}}))
+        .await;
+    let attempts = |peer: &PushPeer| ids.iter().map(|id| peer.attempts_for(id)).sum::<usize>();
+    // Silent for 5 s and 32 pushes: the breaker opens.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let before = attempts(&peer);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let during = attempts(&peer) - before;
+    println!("a silent host: {before} attempts in the first 6 s, {during} in the next 2 s");
+    // Open: two probes at a time, each given up after half a second.
+    assert!(
+        during <= 16,
+        "{during} attempts in 2 s to a host that never answers"
+    );
+    for id in &ids {
+        peer.set_mode(id, Mode::Accept);
+    }
+    let got = peer.wait_for(ids.len(), Duration::from_secs(30)).await;
+    assert_eq!(got.len(), ids.len(), "all delivered once it answers");
+    let progress = app.wait_done(id).await;
+    assert_eq!(progress["counts"]["sent"], ids.len(), "{progress}");
+}
+
+crate::both_engines_with!(
+    a_host_that_never_answers_gets_two_pushes_at_a_time_until_it_does,
+    silent_host
+);
