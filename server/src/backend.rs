@@ -45,7 +45,10 @@ pub async fn authenticate<S: Send + Sync>(
     project_id: &str,
 ) -> Result<(), ApiError> {
     let token = BearerToken::from_request_parts(parts, state).await?;
-    Ok(projects::authenticate(&app.db, project_id, &token.0).await?)
+    let checked = projects::authenticate(&app.db, project_id, &token.0)
+        .await
+        .map_err(ApiError::from);
+    crate::throttle::counted(&app.limits, &parts.extensions, &token.0, checked)
 }
 
 impl<S> FromRequestParts<S> for Authorized

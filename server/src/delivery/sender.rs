@@ -87,11 +87,12 @@ impl Sender {
         let result = self.post_in_slot(d, content, &origin, slot).await;
         // Any answer says the host is there; silence counts towards its breaker.
         match &result {
-            Ok(_) | Err(Failure::Push(_) | Failure::KeyRotated(_)) => {
-                let answered = !matches!(result, Err(Failure::Push(PushError::Unreachable)));
-                self.origins.record(&origin, answered);
+            Err(Failure::Push(PushError::Unreachable) | Failure::Slow) => {
+                self.origins.record(&origin, false);
             }
-            Err(Failure::Slow) => self.origins.record(&origin, false),
+            Ok(_) | Err(Failure::Push(_) | Failure::KeyRotated(_)) => {
+                self.origins.record(&origin, true);
+            }
             Err(Failure::Message(_) | Failure::Transient(_)) => {}
         }
         if let Err(Failure::Transient(e)) = &result {

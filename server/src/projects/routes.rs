@@ -11,7 +11,9 @@ use super::ProjectError;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::BearerToken;
+use crate::state::AppState;
 use axum::extract::{FromRef, Path, State};
+use axum::http::Extensions;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
@@ -22,6 +24,7 @@ where
     S: Clone + Send + Sync + 'static,
     Db: FromRef<S>,
     Cache: FromRef<S>,
+    AppState: FromRef<S>,
 {
     Router::new()
         .route(
@@ -31,8 +34,15 @@ where
         .route("/api/v1/me", get(get_me))
 }
 
-async fn get_me(State(db): State<Db>, token: BearerToken) -> Result<Json<Value>, ApiError> {
-    let (id, name) = super::store::of_token(&db, &token.0).await?;
+async fn get_me(
+    State(state): State<AppState>,
+    extensions: Extensions,
+    token: BearerToken,
+) -> Result<Json<Value>, ApiError> {
+    let checked = super::store::of_token(&state.db, &token.0)
+        .await
+        .map_err(ApiError::from);
+    let (id, name) = crate::throttle::counted(&state.limits, &extensions, &token.0, checked)?;
     Ok(Json(json!({ "project": { "id": id, "name": name } })))
 }
 

@@ -40,14 +40,37 @@ async fn calls_past_the_rate_get_429_with_retry_after_per_address_and_per_token(
         );
     }
     assert_eq!(app.backend("GET", "/notifications").await.status, 429);
+    // Another of the project's tokens has its own budget.
+    let second = herald::projects::create_token(&app.db, &app.project.id)
+        .await
+        .expect("token");
     let other = app
         .client
         .get(app.url("/notifications"))
-        .bearer_auth("hrld_another-token")
+        .bearer_auth(second.expose())
         .send()
         .await
         .expect("get");
-    assert_eq!(other.status(), 401, "another token has its own budget");
+    assert_eq!(other.status(), 200, "another token has its own budget");
+    // A made-up token is no way around the address's limit (spent above).
+    for path in ["/notifications", "/stats/subscriptions"] {
+        let made_up = app
+            .client
+            .get(app.url(path))
+            .bearer_auth(format!("hrld_made-up-{path}"))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(made_up.status(), 429, "{path}");
+    }
+    let me = app
+        .client
+        .get(format!("{}/api/v1/me", app.address))
+        .bearer_auth("hrld_made-up")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(me.status(), 429, "/api/v1/me counts a bad token too");
 
     // Not counted: health checks and the console's files.
     for _ in 0..10 {
