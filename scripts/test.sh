@@ -31,7 +31,8 @@ unset DATABASE_URL
 echo "== cargo test (SQLite and PostgreSQL at ${HERALD_TEST_POSTGRES_URL})"
 cargo test --workspace -- --skip crash_
 echo "== crash tests (kill -9, SIGTERM, a lost node; figures printed)"
-cargo test -p herald-server --test crash -- --nocapture --test-threads 1
+cargo build --bin herald
+cargo test -p herald-bench --test crash -- --nocapture --test-threads 1
 
 echo "== SDK build and browser tests"
 npm run build

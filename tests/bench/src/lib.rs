@@ -1,6 +1,8 @@
 //! Shared pieces of the benchmark programs: a fresh database, the `herald`
 //! binary under test as a child process, and its CPU and memory from /proc.
 
+pub mod faults;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -41,14 +43,20 @@ pub async fn database_url(
     }
 }
 
-/// The release `herald` binary next to this program.
+/// The `herald` binary next to this program (`target/release/` for the
+/// benchmarks), or one folder up (`target/debug/deps/` for the crash tests).
 pub fn herald_binary() -> anyhow::Result<PathBuf> {
-    let path = std::env::current_exe()?.with_file_name("herald");
-    anyhow::ensure!(
-        path.exists(),
-        "build the server first: cargo build --release --bin herald"
-    );
-    Ok(path)
+    let exe = std::env::current_exe()?;
+    let near = exe.with_file_name("herald");
+    let up = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join("herald"));
+    [Some(near), up]
+        .into_iter()
+        .flatten()
+        .find(|path| path.exists())
+        .ok_or_else(|| anyhow::anyhow!("build the server first: cargo build --release --bin herald (or --bin herald for the tests)"))
 }
 
 /// Runs `herald project create`; returns (id, api token).
